@@ -1,0 +1,99 @@
+//! One error type for the whole crate: every variant names the file (or folder) and the reason.
+
+use std::path::PathBuf;
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, and where.
+///
+/// Errors about user data always carry the path they concern, so a message such as
+/// `dataset root /data/chest_xray does not exist` can be acted on without a debugger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The dataset root given to [`crate::load::scan`] is not there.
+    #[error("dataset root {0} does not exist (set XRAY_LAB_DATA to the folder that holds train/test/val)")]
+    MissingRoot(PathBuf),
+
+    /// The dataset root is a file, not a folder.
+    #[error("dataset root {0} is not a folder")]
+    RootNotFolder(PathBuf),
+
+    /// The dataset root holds no image with an accepted extension.
+    #[error("no images found under {root} (looked for extensions {extensions}; {skipped} other entries were skipped)")]
+    EmptyDataset {
+        /// The folder that was scanned.
+        root: PathBuf,
+        /// The accepted extensions, comma-separated.
+        extensions: String,
+        /// How many entries were seen and skipped.
+        skipped: usize,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Encoding or decoding an image failed.
+    #[error("{path}: {reason}")]
+    Image {
+        /// The image concerned.
+        path: PathBuf,
+        /// Why it failed.
+        reason: String,
+    },
+
+    /// A figure could not be drawn or written.
+    #[error("figure {figure}: {reason}")]
+    Plot {
+        /// The figure's title or output file.
+        figure: String,
+        /// Why it failed.
+        reason: String,
+    },
+
+    /// The input to a function was not what it needs (for example, a DataFrame without a column).
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// An error from polars, with what we were doing when it happened.
+    #[error("{context}: {source}")]
+    Polars {
+        /// What the crate was doing.
+        context: String,
+        /// Polars' own error.
+        #[source]
+        source: polars::error::PolarsError,
+    },
+}
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Attach context to polars results: `df.column("x").ctx("counting images")?`.
+pub(crate) trait PolarsContext<T> {
+    fn ctx(self, context: &str) -> Result<T>;
+}
+
+impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
+    fn ctx(self, context: &str) -> Result<T> {
+        self.map_err(|source| Error::Polars {
+            context: context.to_string(),
+            source,
+        })
+    }
+}

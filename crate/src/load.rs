@@ -1,0 +1,475 @@
+//! Load: find every image under a dataset root and describe it in a polars DataFrame.
+//!
+//! This is the report's `spark.read.format("binaryFile")` with `recursiveFileLookup` and
+//! `pathGlobFilter="*.jpeg"`, done in one call and without reading a pixel:
+//!
+//! ```
+//! use xray_lab::prelude::*;
+//!
+//! # let tmp = tempfile::tempdir()?;
+//! # let root = tmp.path();
+//! // A tiny dataset in the Kaggle layout (any folder-per-class tree works).
+//! synth::SynthOptions::new().scale(0.01).seed(7).write(root)?;
+//!
+//! let dataset = load::scan(root)?;
+//! assert_eq!(dataset.classes, ["NORMAL", "PNEUMONIA"]);
+//! let counts = dataset.counts()?;           // split x class -> images
+//! assert_eq!(counts.get_column_names(), ["split", "class", "images"]);
+//! assert!(!dataset.skipped.is_empty());     // .DS_Store and friends, with their reasons
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The table has one row per image, sorted by path:
+//!
+//! | column    | type   | meaning |
+//! |-----------|--------|---------|
+//! | `path`    | str    | the file, as the root was given joined with its place under it |
+//! | `split`   | str    | the first folder under the root (`train`, `test`, `val`); [`SINGLE_SPLIT`] when images sit directly in class folders |
+//! | `class`   | str    | the image's parent folder (`NORMAL`, `PNEUMONIA`) |
+//! | `label`   | u32    | the class's number: class names sorted, then numbered from 0 (torchvision's `ImageFolder` rule) |
+//! | `bytes`   | u64    | file size |
+//! | `patient` | str?   | the patient the Kaggle file name points to (see [`patient_id`]); null when the name does not fit |
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::error::{Error, PolarsContext, Result};
+
+/// The split name used when images sit directly in class folders (`root/CLASS/image.jpeg`).
+pub const SINGLE_SPLIT: &str = "all";
+
+/// The extensions accepted by default (compared without regard to case).
+pub const DEFAULT_EXTENSIONS: [&str; 3] = ["jpeg", "jpg", "png"];
+
+/// Why a file or folder under the root is not in the image table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A hidden file or folder (`.DS_Store`, `._image.jpeg`, `__MACOSX/`): never an image of the dataset.
+    Hidden,
+    /// The extension is not one of the accepted ones.
+    NotAnImage {
+        /// The file's extension, lower-cased ("" when it has none).
+        extension: String,
+    },
+    /// An image directly under the root, so it has no class folder.
+    NoClassFolder,
+    /// The entry could not be read (permissions, a broken link, a vanished file).
+    Unreadable {
+        /// The operating system's reason.
+        reason: String,
+    },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Hidden => write!(f, "hidden file or folder"),
+            SkipReason::NotAnImage { extension } if extension.is_empty() => {
+                write!(f, "no file extension, not an image")
+            }
+            SkipReason::NotAnImage { extension } => {
+                write!(
+                    f,
+                    "extension .{extension} is not an accepted image extension"
+                )
+            }
+            SkipReason::NoClassFolder => {
+                write!(f, "directly under the root, not inside a class folder")
+            }
+            SkipReason::Unreadable { reason } => write!(f, "unreadable: {reason}"),
+        }
+    }
+}
+
+/// A file or folder that the scan saw and left out, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The entry.
+    pub path: PathBuf,
+    /// Why it is not in the image table.
+    pub reason: SkipReason,
+}
+
+/// How to scan: which extensions count as images, and whether to follow symbolic links.
+///
+/// ```
+/// # use xray_lab::load::ScanOptions;
+/// let options = ScanOptions::new().extensions(["jpeg"]); // the report's pathGlobFilter="*.jpeg"
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    extensions: Vec<String>,
+    follow_links: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            extensions: DEFAULT_EXTENSIONS.iter().map(|e| e.to_string()).collect(),
+            follow_links: true,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// The defaults: extensions jpeg, jpg and png (any case), symbolic links followed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accept these extensions (without the dot, any case) instead of the defaults.
+    pub fn extensions<S: AsRef<str>>(mut self, extensions: impl IntoIterator<Item = S>) -> Self {
+        self.extensions = extensions
+            .into_iter()
+            .map(|e| e.as_ref().trim_start_matches('.').to_ascii_lowercase())
+            .collect();
+        self
+    }
+
+    /// Follow symbolic links to files and folders (default: yes).
+    pub fn follow_links(mut self, follow: bool) -> Self {
+        self.follow_links = follow;
+        self
+    }
+
+    /// Scan `root`. See [`scan`].
+    pub fn scan(&self, root: impl AsRef<Path>) -> Result<Dataset> {
+        scan_with(root.as_ref(), self)
+    }
+}
+
+/// A scanned dataset: the image table, the class names and what was skipped.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The folder that was scanned.
+    pub root: PathBuf,
+    /// One row per image, sorted by path (columns in the [module docs](self)).
+    pub images: DataFrame,
+    /// The class names, sorted; a class's label is its index here.
+    pub classes: Vec<String>,
+    /// Every entry that is not in `images`, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Scan `root` with the default [`ScanOptions`].
+///
+/// Errors: the root is missing or not a folder ([`Error::MissingRoot`], [`Error::RootNotFolder`]),
+/// or it holds no accepted image ([`Error::EmptyDataset`]). Anything else odd under the root
+/// (hidden files, other extensions, unreadable entries) is listed in [`Dataset::skipped`].
+pub fn scan(root: impl AsRef<Path>) -> Result<Dataset> {
+    ScanOptions::default().scan(root)
+}
+
+struct Found {
+    path: PathBuf,
+    split: String,
+    class: String,
+    bytes: u64,
+    patient: Option<String>,
+}
+
+fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
+    let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::MissingRoot(root.to_path_buf()),
+        _ => Error::io(root, e),
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::RootNotFolder(root.to_path_buf()));
+    }
+
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let mut walker = walkdir::WalkDir::new(root)
+        .follow_links(options.follow_links)
+        .sort_by_file_name()
+        .min_depth(1)
+        .into_iter();
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
+                let reason = match err.io_error() {
+                    Some(io) => io.to_string(),
+                    None => err.to_string(),
+                };
+                skipped.push(Skipped {
+                    path,
+                    reason: SkipReason::Unreadable { reason },
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            // A hidden folder (__MACOSX/, .git/) is reported once and not entered.
+            if is_hidden(&entry.file_name().to_string_lossy()) {
+                skipped.push(Skipped {
+                    path: path.to_path_buf(),
+                    reason: SkipReason::Hidden,
+                });
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_hidden(&name) {
+            skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: SkipReason::Hidden,
+            });
+            continue;
+        }
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !options.extensions.iter().any(|e| *e == extension) {
+            skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: SkipReason::NotAnImage { extension },
+            });
+            continue;
+        }
+        let folders: Vec<String> = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .parent()
+            .map(|p| {
+                p.components()
+                    .filter_map(|c| match c {
+                        Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (split, class) = match folders.as_slice() {
+            [] => {
+                skipped.push(Skipped {
+                    path: path.to_path_buf(),
+                    reason: SkipReason::NoClassFolder,
+                });
+                continue;
+            }
+            [class] => (SINGLE_SPLIT.to_string(), class.clone()),
+            [split, .., class] => (split.clone(), class.clone()),
+        };
+        let bytes = match entry.metadata() {
+            Ok(m) => m.len(),
+            Err(err) => {
+                let reason = err
+                    .io_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| err.to_string());
+                skipped.push(Skipped {
+                    path: path.to_path_buf(),
+                    reason: SkipReason::Unreadable { reason },
+                });
+                continue;
+            }
+        };
+        found.push(Found {
+            patient: patient_id(&name),
+            path: path.to_path_buf(),
+            split,
+            class,
+            bytes,
+        });
+    }
+
+    if found.is_empty() {
+        return Err(Error::EmptyDataset {
+            root: root.to_path_buf(),
+            extensions: options.extensions.join(", "),
+            skipped: skipped.len(),
+        });
+    }
+    // walkdir sorted each folder by name; a full sort by path makes the order independent of that.
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
+
+    let classes: Vec<String> = found
+        .iter()
+        .map(|f| f.class.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let label = |class: &str| classes.iter().position(|c| c == class).unwrap_or(0) as u32;
+    let images = df!(
+        "path" => found.iter().map(|f| f.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        "split" => found.iter().map(|f| f.split.as_str()).collect::<Vec<_>>(),
+        "class" => found.iter().map(|f| f.class.as_str()).collect::<Vec<_>>(),
+        "label" => found.iter().map(|f| label(&f.class)).collect::<Vec<_>>(),
+        "bytes" => found.iter().map(|f| f.bytes).collect::<Vec<_>>(),
+        "patient" => found.iter().map(|f| f.patient.clone()).collect::<Vec<_>>(),
+    )
+    .ctx("building the image table")?;
+
+    Ok(Dataset {
+        root: root.to_path_buf(),
+        images,
+        classes,
+        skipped,
+    })
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') || name == "__MACOSX" || name.eq_ignore_ascii_case("thumbs.db")
+}
+
+impl Dataset {
+    /// Images per split and class, as a DataFrame with columns `split`, `class`, `images`,
+    /// splits in the report's order (train, test, val, then any other alphabetically).
+    pub fn counts(&self) -> Result<DataFrame> {
+        counts(&self.images, "split")
+    }
+
+    /// The skipped entries as a DataFrame with columns `path` and `reason`.
+    pub fn skipped_frame(&self) -> Result<DataFrame> {
+        df!(
+            "path" => self.skipped.iter().map(|s| s.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            "reason" => self.skipped.iter().map(|s| s.reason.to_string()).collect::<Vec<_>>(),
+        )
+        .ctx("building the skipped table")
+    }
+
+    /// How many images the table holds.
+    pub fn len(&self) -> usize {
+        self.images.height()
+    }
+
+    /// True when the table holds no image (a scan never returns such a dataset).
+    pub fn is_empty(&self) -> bool {
+        self.images.height() == 0
+    }
+}
+
+/// Images per `group` column (`split`, or later a resplit's `subset`) and class.
+///
+/// Returns a DataFrame with columns `<group>`, `class`, `images`, groups in the report's order
+/// (train, test, val, validation, then others alphabetically), classes sorted.
+pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
+    for needed in [group, "class"] {
+        if images.column(needed).is_err() {
+            return Err(Error::InvalidInput(format!(
+                "counting images needs a `{needed}` column; the table has {:?}",
+                images.get_column_names()
+            )));
+        }
+    }
+    images
+        .clone()
+        .lazy()
+        .group_by([col(group), col("class")])
+        .agg([len().cast(DataType::UInt32).alias("images")])
+        .with_column(subset_rank(col(group)).alias("__rank"))
+        .sort(["__rank", group, "class"], SortMultipleOptions::default())
+        .drop(Selector::ByName {
+            names: Arc::new(["__rank".into()]),
+            strict: true,
+        })
+        .collect()
+        .ctx("counting images per group and class")
+}
+
+/// The report's order of subsets as a sortable number: train, test, val, validation, then others.
+pub(crate) fn subset_rank(name: Expr) -> Expr {
+    when(name.clone().eq(lit("train")))
+        .then(lit(0u32))
+        .when(name.clone().eq(lit("test")))
+        .then(lit(1u32))
+        .when(name.clone().eq(lit("val")))
+        .then(lit(2u32))
+        .when(name.eq(lit("validation")))
+        .then(lit(3u32))
+        .otherwise(lit(4u32))
+}
+
+/// The patient a Kaggle chest X-ray file name points to, or `None` when the name does not fit.
+///
+/// The dataset's names carry the patient: `person1946_bacteria_4874.jpeg` is patient `person1946`,
+/// `IM-0115-0001.jpeg` is `IM-0115`. Names such as `NORMAL2-IM-1427-0001.jpeg` come from a second
+/// batch whose numbering may or may not match the first; we cannot tell, so we group coarsely and
+/// give them the same id as `IM-1427-…`: two people sharing an id only makes a grouped split
+/// stricter, while two ids for one person would let that person leak across subsets.
+///
+/// ```
+/// use xray_lab::load::patient_id;
+/// assert_eq!(patient_id("person1946_bacteria_4874.jpeg").as_deref(), Some("person1946"));
+/// assert_eq!(patient_id("person1_virus_6.jpeg").as_deref(), Some("person1"));
+/// assert_eq!(patient_id("IM-0115-0001.jpeg").as_deref(), Some("IM-0115"));
+/// assert_eq!(patient_id("NORMAL2-IM-1427-0001.jpeg").as_deref(), Some("IM-1427"));
+/// assert_eq!(patient_id("scan_0042.png"), None);
+/// ```
+pub fn patient_id(file_name: &str) -> Option<String> {
+    // Hand-written rather than a regex: two fixed prefixes, and it keeps the regex engine out of
+    // every notebook's compile.
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
+    if let Some(rest) = stem.strip_prefix("person") {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let after = &rest[digits.len()..];
+        if !digits.is_empty() && (after.is_empty() || after.starts_with('_')) {
+            return Some(format!("person{digits}"));
+        }
+        return None;
+    }
+    let at = stem.find("IM-")?;
+    // Only the bare name or a batch prefix ending in '-' (NORMAL2-) may come before IM-.
+    if at > 0 && !stem[..at].ends_with('-') {
+        return None;
+    }
+    let rest = &stem[at + 3..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let after = &rest[digits.len()..];
+    if digits.is_empty() || !(after.is_empty() || after.starts_with('-')) {
+        return None;
+    }
+    Some(format!("IM-{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_ids_from_kaggle_names() {
+        let cases = [
+            ("IM-0115-0001.jpeg", Some("IM-0115")),
+            ("IM-0115-0002.JPEG", Some("IM-0115")),
+            ("NORMAL2-IM-1427-0001.jpeg", Some("IM-1427")),
+            ("person1946_bacteria_4874.jpeg", Some("person1946")),
+            ("person1_virus_6.jpeg", Some("person1")),
+            ("person22_virus_55.jpg", Some("person22")),
+            ("personal_photo.jpeg", None),
+            ("person_1.jpeg", None),
+            ("XIM-0001-0001.jpeg", None),
+            ("IM-.jpeg", None),
+            ("IM-12ab.jpeg", None),
+            ("photo.png", None),
+            ("", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(patient_id(name).as_deref(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn hidden_names() {
+        assert!(is_hidden(".DS_Store"));
+        assert!(is_hidden("._IM-0001-0001.jpeg"));
+        assert!(is_hidden("__MACOSX"));
+        assert!(!is_hidden("IM-0001-0001.jpeg"));
+    }
+}

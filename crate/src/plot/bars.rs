@@ -1,0 +1,197 @@
+//! Bar charts: images per subset (and later classes per subset, grouped or stacked).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use polars::prelude::*;
+
+use super::figure::{Chart, Figure, FONT};
+use super::subset_color;
+use crate::error::{Error, PolarsContext, Result};
+
+/// One named row of values, one value per category, with a colour per bar.
+#[derive(Debug, Clone)]
+pub(crate) struct BarSeries {
+    pub name: String,
+    pub values: Vec<f64>,
+    pub colors: Vec<RGBColor>,
+}
+
+/// Bars grouped by category: one bar per series in each category.
+#[derive(Debug, Clone)]
+pub(crate) struct BarChart {
+    pub categories: Vec<String>,
+    pub series: Vec<BarSeries>,
+    pub x_label: String,
+    pub y_label: String,
+}
+
+impl BarChart {
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> Result<(), String> {
+        let n = self.categories.len();
+        let k = self.series.len().max(1);
+        let top = self
+            .series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .fold(0.0f64, f64::max);
+        let y_max = if top > 0.0 { top * 1.15 } else { 1.0 };
+        let x_max = n.max(1) as f64 - 0.5;
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5f64..x_max, 0f64..y_max)
+            .map_err(|e| e.to_string())?;
+        let categories = &self.categories;
+        let label = |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < categories.len() {
+                categories[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n.max(1))
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y: &f64| format!("{y:.0}"))
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+
+        if n == 0 {
+            // An honest empty chart: axes and a note, no bars.
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    "no data",
+                    (0.0, y_max / 2.0),
+                    (FONT, 18)
+                        .into_font()
+                        .color(&BLACK.mix(0.6))
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                )))
+                .map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        let group = 0.8;
+        let width = group / k as f64;
+        for (s, series) in self.series.iter().enumerate() {
+            let left = |i: usize| i as f64 - group / 2.0 + s as f64 * width;
+            let bars = series.values.iter().enumerate().map(|(i, &v)| {
+                let color = series.colors.get(i).copied().unwrap_or(BLACK);
+                Rectangle::new(
+                    [(left(i) + 0.02, 0.0), (left(i) + width - 0.02, v)],
+                    color.filled(),
+                )
+            });
+            let drawn = chart.draw_series(bars).map_err(|e| e.to_string())?;
+            if k > 1 {
+                let color = series.colors.first().copied().unwrap_or(BLACK);
+                drawn.label(series.name.as_str()).legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
+                });
+            }
+            let value_style = (FONT, 13)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Bottom));
+            chart
+                .draw_series(series.values.iter().enumerate().map(|(i, &v)| {
+                    Text::new(
+                        format!("{v:.0}"),
+                        (left(i) + width / 2.0, v + y_max * 0.01),
+                        value_style.clone(),
+                    )
+                }))
+                .map_err(|e| e.to_string())?;
+        }
+        if k > 1 {
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 14))
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK.mix(0.3))
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// Images per subset, as the report's first bar chart.
+///
+/// Counts rows per `subset` when the table has that column (after a resplit), else per `split`
+/// (the folders on disk). Subsets appear in the report's order (train, test, val), each in its
+/// own colour, with the count above its bar.
+pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
+    let group = if images.column("subset").is_ok() {
+        "subset"
+    } else {
+        "split"
+    };
+    if images.column(group).is_err() {
+        return Err(Error::InvalidInput(format!(
+            "images_per_subset needs a `split` or `subset` column; the table has {:?}",
+            images.get_column_names()
+        )));
+    }
+    let counts = images
+        .clone()
+        .lazy()
+        .group_by([col(group)])
+        .agg([len().cast(DataType::Float64).alias("images")])
+        .collect()
+        .ctx("counting images per subset")?;
+    let names = counts
+        .column(group)
+        .ctx("reading subset names")?
+        .cast(&DataType::String)
+        .ctx("subset names")?;
+    let names = names.str().ctx("subset names")?;
+    let values = counts
+        .column("images")
+        .ctx("reading counts")?
+        .f64()
+        .ctx("counts")?;
+    let mut rows: Vec<(String, f64)> = names
+        .iter()
+        .zip(values.iter())
+        .map(|(name, v)| (name.unwrap_or("(none)").to_string(), v.unwrap_or(0.0)))
+        .collect();
+    rows.sort_by_key(|(name, _)| subset_sort_key(name));
+    let chart = BarChart {
+        categories: rows.iter().map(|r| r.0.clone()).collect(),
+        series: vec![BarSeries {
+            name: "images".into(),
+            values: rows.iter().map(|r| r.1).collect(),
+            colors: rows.iter().map(|r| subset_color(&r.0)).collect(),
+        }],
+        x_label: group.to_string(),
+        y_label: "images".into(),
+    };
+    Ok(Figure::new("Images per subset", Chart::Bars(chart)))
+}
+
+/// The report's order: train, test, val, validation, then others alphabetically.
+pub(crate) fn subset_sort_key(name: &str) -> (u8, String) {
+    let rank = match name {
+        "train" => 0,
+        "test" => 1,
+        "val" => 2,
+        "validation" => 3,
+        _ => 4,
+    };
+    (rank, name.to_string())
+}

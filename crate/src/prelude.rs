@@ -1,0 +1,11 @@
+//! Everything a notebook needs, in one `use xray_lab::prelude::*;`.
+//!
+//! Besides the crate's own names this brings polars' prelude (DataFrame, col, lit, ...), so a
+//! notebook never depends on polars itself and its version never drifts from the crate's.
+
+pub use crate::error::{Error, Result};
+pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};
+pub use crate::plot::{self, Figure};
+pub use crate::synth::{self, SynthOptions};
+pub use crate::{data_root, report_style_counts};
+pub use polars::prelude::*;
