@@ -54,6 +54,17 @@ pub fn data_root() -> Result<PathBuf> {
     }
 }
 
+/// The environment variable that says where notebooks and commands write figures.
+pub const OUT_ENV: &str = "XRAY_LAB_OUT";
+
+/// Where to write figures: `$XRAY_LAB_OUT` when set, else `figures` under the current folder.
+pub fn output_dir() -> PathBuf {
+    std::env::var_os(OUT_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("figures"))
+}
+
 /// The report's first table, "Number of Images in Training and Test Datasets", next to ours:
 /// images per split on disk, with the report's approximate numbers where it gave them.
 pub fn report_style_counts(dataset: &load::Dataset) -> Result<polars::prelude::DataFrame> {

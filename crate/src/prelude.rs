@@ -7,5 +7,5 @@ pub use crate::error::{Error, Result};
 pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};
 pub use crate::plot::{self, Figure};
 pub use crate::synth::{self, SynthOptions};
-pub use crate::{data_root, report_style_counts};
+pub use crate::{data_root, output_dir, report_style_counts};
 pub use polars::prelude::*;

@@ -398,15 +398,15 @@ fn scene(image: &ImagePlan) -> Scene {
     // lungs sometimes carry faint benign shadows, so the classes overlap.
     let mut blobs = Vec::new();
     let (count, amp_range) = if image.pneumonia {
-        (p.random_range(1..=4), 0.05..0.22)
+        (p.random_range(1..=4), 0.03..0.17)
     } else {
         (
-            if p.random_bool(0.35) {
+            if p.random_bool(0.45) {
                 p.random_range(1..=2)
             } else {
                 0
             },
-            0.02..0.08,
+            0.02..0.09,
         )
     };
     for _ in 0..count {
@@ -420,7 +420,7 @@ fn scene(image: &ImagePlan) -> Scene {
         ));
     }
     let haze = if image.pneumonia {
-        (p.random_range(0..2), p.random_range(0.0..0.1))
+        (p.random_range(0..2), p.random_range(0.0..0.08))
     } else {
         (0, 0.0)
     };

@@ -4,14 +4,20 @@ use xray_lab::prelude::*;
 
 fn drawn_fraction(rgb: &[u8]) -> f64 {
     let px = rgb.len() / 3;
-    let non_white = rgb.chunks_exact(3).filter(|p| p.iter().any(|&c| c < 240)).count();
+    let non_white = rgb
+        .chunks_exact(3)
+        .filter(|p| p.iter().any(|&c| c < 240))
+        .count();
     non_white as f64 / px as f64
 }
 
 #[test]
 fn images_per_subset_draws_bars_and_text_and_saves_both_formats() {
     let tmp = tempfile::tempdir().unwrap();
-    SynthOptions::new().scale(0.01).write(tmp.path().join("data")).unwrap();
+    SynthOptions::new()
+        .scale(0.01)
+        .write(tmp.path().join("data"))
+        .unwrap();
     let dataset = load::scan(tmp.path().join("data")).unwrap();
     let figure = plot::images_per_subset(&dataset.images).unwrap();
 
@@ -26,15 +32,28 @@ fn images_per_subset_draws_bars_and_text_and_saves_both_formats() {
     assert!(f > 0.05 && f < 0.9, "drawn fraction {f}");
     // The train bar's colour is in the bitmap: bars were filled, not only axes drawn.
     let train = plot::subset_color("train");
-    assert!(rgb.chunks_exact(3).any(|p| p == [train.0, train.1, train.2]));
+    assert!(rgb
+        .chunks_exact(3)
+        .any(|p| p == [train.0, train.1, train.2]));
     // Text was rasterised with the bundled font: the caption's band holds dark pixels.
     let (w, _) = figure.size();
     let caption_band = &rgb[(w as usize * 3) * 15..(w as usize * 3) * 40];
-    assert!(caption_band.chunks_exact(3).any(|p| p.iter().all(|&c| c < 100)), "no caption text in the PNG");
+    assert!(
+        caption_band
+            .chunks_exact(3)
+            .any(|p| p.iter().all(|&c| c < 100)),
+        "no caption text in the PNG"
+    );
 
-    let files = figure.save(tmp.path().join("out/images_per_subset")).unwrap();
+    let files = figure
+        .save(tmp.path().join("out/images_per_subset"))
+        .unwrap();
     for file in &files {
-        assert!(std::fs::metadata(file).unwrap().len() > 1000, "{}", file.display());
+        assert!(
+            std::fs::metadata(file).unwrap().len() > 1000,
+            "{}",
+            file.display()
+        );
     }
     let png = xray_lab::image::open(&files[1]).unwrap();
     assert_eq!((png.width(), png.height()), figure.size());
@@ -42,7 +61,9 @@ fn images_per_subset_draws_bars_and_text_and_saves_both_formats() {
 
 #[test]
 fn subset_column_wins_over_split_and_missing_columns_are_an_error() {
-    let df = df!("split" => ["train", "train", "test"], "subset" => ["train", "validation", "test"]).unwrap();
+    let df =
+        df!("split" => ["train", "train", "test"], "subset" => ["train", "validation", "test"])
+            .unwrap();
     let svg = plot::images_per_subset(&df).unwrap().to_svg().unwrap();
     assert!(svg.contains("validation"));
     let err = plot::images_per_subset(&df!("x" => [1]).unwrap()).unwrap_err();

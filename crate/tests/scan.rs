@@ -12,14 +12,24 @@ fn touch(root: &Path, rel: &str, bytes: &[u8]) {
 }
 
 fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    df.column(name).unwrap().str().unwrap().iter().map(|s| s.map(str::to_string)).collect()
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(str::to_string))
+        .collect()
 }
 
 #[test]
 fn kaggle_layout_gives_split_class_label_patient_sorted_by_path() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    touch(root, "train/PNEUMONIA/person1946_bacteria_4874.jpeg", b"12345");
+    touch(
+        root,
+        "train/PNEUMONIA/person1946_bacteria_4874.jpeg",
+        b"12345",
+    );
     touch(root, "train/NORMAL/IM-0115-0001.jpeg", b"1");
     touch(root, "test/NORMAL/NORMAL2-IM-1427-0001.JPEG", b"12");
     touch(root, "val/PNEUMONIA/person1_virus_6.jpg", b"123");
@@ -27,7 +37,10 @@ fn kaggle_layout_gives_split_class_label_patient_sorted_by_path() {
 
     let dataset = load::scan(root).unwrap();
     let df = &dataset.images;
-    assert_eq!(df.get_column_names(), ["path", "split", "class", "label", "bytes", "patient"]);
+    assert_eq!(
+        df.get_column_names(),
+        ["path", "split", "class", "label", "bytes", "patient"]
+    );
     assert_eq!(df.height(), 5);
     let paths = strings(df, "path");
     let mut sorted = paths.clone();
@@ -39,12 +52,30 @@ fn kaggle_layout_gives_split_class_label_patient_sorted_by_path() {
     );
     assert_eq!(
         strings(df, "patient"),
-        [Some("IM-1427"), Some("IM-0115"), Some("person1946"), Some("person1"), None]
-            .map(|s| s.map(str::to_string))
+        [
+            Some("IM-1427"),
+            Some("IM-0115"),
+            Some("person1946"),
+            Some("person1"),
+            None
+        ]
+        .map(|s| s.map(str::to_string))
     );
-    let labels: Vec<u32> = df.column("label").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let labels: Vec<u32> = df
+        .column("label")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(labels, [0, 0, 1, 1, 1], "NORMAL=0, PNEUMONIA=1");
-    let bytes: Vec<u64> = df.column("bytes").unwrap().u64().unwrap().into_no_null_iter().collect();
+    let bytes: Vec<u64> = df
+        .column("bytes")
+        .unwrap()
+        .u64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(bytes, [2, 1, 5, 3, 4]);
     assert_eq!(dataset.classes, ["NORMAL", "PNEUMONIA"]);
     assert!(dataset.skipped.is_empty());
@@ -67,7 +98,16 @@ fn everything_skipped_is_reported_with_its_reason() {
     let reasons: Vec<(String, SkipReason)> = dataset
         .skipped
         .iter()
-        .map(|s| (s.path.strip_prefix(root).unwrap().to_string_lossy().into_owned(), s.reason.clone()))
+        .map(|s| {
+            (
+                s.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                s.reason.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         reasons,
@@ -76,13 +116,25 @@ fn everything_skipped_is_reported_with_its_reason() {
             ("__MACOSX".to_string(), SkipReason::Hidden),
             ("loose.jpeg".to_string(), SkipReason::NoClassFolder),
             ("train/NORMAL/.DS_Store".to_string(), SkipReason::Hidden),
-            ("train/NORMAL/README".to_string(), SkipReason::NotAnImage { extension: String::new() }),
-            ("train/NORMAL/notes.txt".to_string(), SkipReason::NotAnImage { extension: "txt".into() }),
+            (
+                "train/NORMAL/README".to_string(),
+                SkipReason::NotAnImage {
+                    extension: String::new()
+                }
+            ),
+            (
+                "train/NORMAL/notes.txt".to_string(),
+                SkipReason::NotAnImage {
+                    extension: "txt".into()
+                }
+            ),
         ]
     );
     let table = dataset.skipped_frame().unwrap();
     assert_eq!(table.height(), 6);
-    assert!(strings(&table, "reason").iter().any(|r| r.as_deref() == Some("extension .txt is not an accepted image extension")));
+    assert!(strings(&table, "reason")
+        .iter()
+        .any(|r| r.as_deref() == Some("extension .txt is not an accepted image extension")));
 }
 
 #[cfg(unix)]
@@ -91,11 +143,19 @@ fn unreadable_entries_are_skipped_not_fatal() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     touch(root, "train/NORMAL/IM-0001-0001.jpeg", b"x");
-    std::os::unix::fs::symlink(root.join("nowhere.jpeg"), root.join("train/NORMAL/broken.jpeg")).unwrap();
+    std::os::unix::fs::symlink(
+        root.join("nowhere.jpeg"),
+        root.join("train/NORMAL/broken.jpeg"),
+    )
+    .unwrap();
     let dataset = load::scan(root).unwrap();
     assert_eq!(dataset.len(), 1);
     assert_eq!(dataset.skipped.len(), 1);
-    assert!(matches!(dataset.skipped[0].reason, SkipReason::Unreadable { .. }), "{:?}", dataset.skipped);
+    assert!(
+        matches!(dataset.skipped[0].reason, SkipReason::Unreadable { .. }),
+        "{:?}",
+        dataset.skipped
+    );
     assert!(dataset.skipped[0].path.ends_with("broken.jpeg"));
 }
 
@@ -111,7 +171,14 @@ fn extensions_are_configurable_and_case_insensitive() {
     let only_jpeg = ScanOptions::new().extensions(["jpeg"]).scan(root).unwrap();
     assert_eq!(only_jpeg.len(), 1);
     assert_eq!(only_jpeg.skipped.len(), 3);
-    assert_eq!(ScanOptions::new().extensions([".BMP"]).scan(root).unwrap().len(), 1);
+    assert_eq!(
+        ScanOptions::new()
+            .extensions([".BMP"])
+            .scan(root)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -123,8 +190,17 @@ fn any_folder_per_class_dataset_numbers_sorted_classes() {
     }
     let dataset = load::scan(root).unwrap();
     assert_eq!(dataset.classes, ["cat", "dog", "zebra"]);
-    assert!(strings(&dataset.images, "split").iter().all(|s| s.as_deref() == Some(load::SINGLE_SPLIT)));
-    let labels: Vec<u32> = dataset.images.column("label").unwrap().u32().unwrap().into_no_null_iter().collect();
+    assert!(strings(&dataset.images, "split")
+        .iter()
+        .all(|s| s.as_deref() == Some(load::SINGLE_SPLIT)));
+    let labels: Vec<u32> = dataset
+        .images
+        .column("label")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(labels, [0, 0, 1, 2]);
     let counts = dataset.counts().unwrap();
     assert_eq!(counts.height(), 3);
@@ -136,15 +212,24 @@ fn missing_empty_and_file_roots_are_clear_errors() {
     let missing = tmp.path().join("chest_xray");
     let err = load::scan(&missing).unwrap_err();
     assert!(matches!(err, Error::MissingRoot(_)));
-    assert!(err.to_string().contains("chest_xray") && err.to_string().contains("does not exist"), "{err}");
+    assert!(
+        err.to_string().contains("chest_xray") && err.to_string().contains("does not exist"),
+        "{err}"
+    );
 
     touch(tmp.path(), "empty/train/NORMAL/notes.txt", b"x");
     let err = load::scan(tmp.path().join("empty")).unwrap_err();
-    assert!(matches!(err, Error::EmptyDataset { skipped: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::EmptyDataset { skipped: 1, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("no images found"), "{err}");
 
     touch(tmp.path(), "file.jpeg", b"x");
-    assert!(matches!(load::scan(tmp.path().join("file.jpeg")).unwrap_err(), Error::RootNotFolder(_)));
+    assert!(matches!(
+        load::scan(tmp.path().join("file.jpeg")).unwrap_err(),
+        Error::RootNotFolder(_)
+    ));
 }
 
 #[test]
@@ -161,9 +246,21 @@ fn counts_per_split_and_class_in_report_order() {
         touch(root, rel, b"x");
     }
     let counts = load::scan(root).unwrap().counts().unwrap();
-    assert_eq!(strings(&counts, "split"), ["train", "train", "test", "val"].map(|s| Some(s.to_string())));
-    assert_eq!(strings(&counts, "class"), ["NORMAL", "PNEUMONIA", "PNEUMONIA", "NORMAL"].map(|s| Some(s.to_string())));
-    let n: Vec<u32> = counts.column("images").unwrap().u32().unwrap().into_no_null_iter().collect();
+    assert_eq!(
+        strings(&counts, "split"),
+        ["train", "train", "test", "val"].map(|s| Some(s.to_string()))
+    );
+    assert_eq!(
+        strings(&counts, "class"),
+        ["NORMAL", "PNEUMONIA", "PNEUMONIA", "NORMAL"].map(|s| Some(s.to_string()))
+    );
+    let n: Vec<u32> = counts
+        .column("images")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(n, [2, 1, 1, 1]);
 }
 
@@ -176,7 +273,13 @@ fn the_real_sample_scans_as_one_split_of_two_classes() {
     // Every real file name yields its patient.
     assert_eq!(dataset.images.column("patient").unwrap().null_count(), 0);
     let counts = dataset.counts().unwrap();
-    let n: Vec<u32> = counts.column("images").unwrap().u32().unwrap().into_no_null_iter().collect();
+    let n: Vec<u32> = counts
+        .column("images")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(n, [8, 8]);
     // The fixture's README is the one thing skipped.
     assert_eq!(dataset.skipped.len(), 1);

@@ -1,0 +1,100 @@
+//! Every notebook in `notebooks/` executes headless with the real evcxr kernel on a small
+//! synthetic dataset, and fails on any cell error.
+//!
+//! Needs `jupyter` (nbconvert) and the `rust` kernel (`evcxr_jupyter --install`); `scripts/test`
+//! installs both. On a machine without them this test fails with a message saying so; set
+//! `XRAY_LAB_SKIP_NOTEBOOKS=1` to skip it on purpose (the skip is printed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xray_lab::synth::SynthOptions;
+
+fn notebooks() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../notebooks");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
+    if std::env::var_os("XRAY_LAB_SKIP_NOTEBOOKS").is_some_and(|v| v == "1") {
+        eprintln!("XRAY_LAB_SKIP_NOTEBOOKS=1: notebooks NOT executed");
+        return;
+    }
+    let kernels = Command::new("jupyter")
+        .args(["kernelspec", "list"])
+        .output();
+    match kernels {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("rust") => {}
+        _ => panic!("jupyter with the evcxr `rust` kernel is needed: run scripts/test (it installs both), or set XRAY_LAB_SKIP_NOTEBOOKS=1"),
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("out");
+    SynthOptions::new()
+        .scale(0.02)
+        .seed(7)
+        .write(&data)
+        .unwrap();
+    let notebooks = notebooks();
+    assert!(!notebooks.is_empty());
+    for notebook in notebooks {
+        let name = notebook.file_name().unwrap().to_string_lossy().into_owned();
+        let status = Command::new("jupyter")
+            .args([
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--ExecutePreprocessor.kernel_name=rust",
+                "--ExecutePreprocessor.timeout=1800",
+                "--output-dir",
+            ])
+            .arg(&out)
+            .arg(&notebook)
+            .env("XRAY_LAB_DATA", &data)
+            .env("XRAY_LAB_OUT", out.join("figures"))
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "{name} failed to execute (see the cell error above)"
+        );
+
+        let executed: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(&name)).unwrap()).unwrap();
+        let cells = executed["cells"].as_array().unwrap();
+        let mut svg_outputs = 0;
+        for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
+            for output in cell["outputs"].as_array().unwrap() {
+                assert_ne!(
+                    output["output_type"], "error",
+                    "{name}: a cell failed: {output}"
+                );
+                if output["data"]["text/html"].to_string().contains("<svg") {
+                    svg_outputs += 1;
+                }
+            }
+        }
+        assert!(svg_outputs > 0, "{name} showed no figure inline");
+    }
+    // The first notebook saved its figure in both formats.
+    for ext in ["svg", "png"] {
+        let file = out
+            .join("figures")
+            .join(format!("01_images_per_subset.{ext}"));
+        assert!(
+            std::fs::metadata(&file)
+                .map(|m| m.len() > 1000)
+                .unwrap_or(false),
+            "{} missing",
+            file.display()
+        );
+    }
+}
