@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
@@ -94,11 +95,11 @@ pub fn report_style_counts(dataset: &load::Dataset) -> Result<polars::prelude::D
             _ => None,
         })
         .collect();
-    let mut out = per_split;
+    let mut out = frame::fresh(&per_split);
     out.with_column(Column::new("report".into(), report))
         .map_err(|source| Error::Polars {
             context: "adding the report's numbers".into(),
             source,
         })?;
-    Ok(out)
+    Ok(frame::fresh(&out))
 }

@@ -38,6 +38,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, PolarsContext, Result};
+use crate::frame;
 
 /// The split name used when images sit directly in class folders (`root/CLASS/image.jpeg`).
 pub const SINGLE_SPLIT: &str = "all";
@@ -317,7 +318,7 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
 
     Ok(Dataset {
         root: root.to_path_buf(),
-        images,
+        images: frame::fresh(&images),
         classes,
         skipped,
     })
@@ -359,16 +360,8 @@ impl Dataset {
 /// Returns a DataFrame with columns `<group>`, `class`, `images`, groups in the report's order
 /// (train, test, val, validation, then others alphabetically), classes sorted.
 pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
-    for needed in [group, "class"] {
-        if images.column(needed).is_err() {
-            return Err(Error::InvalidInput(format!(
-                "counting images needs a `{needed}` column; the table has {:?}",
-                images.get_column_names()
-            )));
-        }
-    }
-    images
-        .clone()
+    frame::require(images, &[group, "class"], "counting images")?;
+    let counts = frame::fresh(images)
         .lazy()
         .group_by([col(group), col("class")])
         .agg([len().cast(DataType::UInt32).alias("images")])
@@ -379,7 +372,8 @@ pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
             strict: true,
         })
         .collect()
-        .ctx("counting images per group and class")
+        .ctx("counting images per group and class")?;
+    Ok(frame::fresh(&counts))
 }
 
 /// The report's order of subsets as a sortable number: train, test, val, validation, then others.

@@ -77,6 +77,14 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
                     output["output_type"], "error",
                     "{name}: a cell failed: {output}"
                 );
+                // evcxr prints the error of a cell that ends in `?` to stderr instead of
+                // raising an error output, so any stderr text counts as a failure.
+                assert!(
+                    !(output["output_type"] == "stream" && output["name"] == "stderr"),
+                    "{name}: a cell wrote to stderr (an error returned with `?`): {}\n in cell: {}",
+                    output["text"],
+                    cell["source"]
+                );
                 if output["data"]["text/html"].to_string().contains("<svg") {
                     svg_outputs += 1;
                 }

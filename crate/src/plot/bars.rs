@@ -8,6 +8,7 @@ use polars::prelude::*;
 use super::figure::{Chart, Figure, FONT};
 use super::subset_color;
 use crate::error::{Error, PolarsContext, Result};
+use crate::frame;
 
 /// One named row of values, one value per category, with a colour per bar.
 #[derive(Debug, Clone)]
@@ -136,19 +137,18 @@ impl BarChart {
 /// (the folders on disk). Subsets appear in the report's order (train, test, val), each in its
 /// own colour, with the count above its bar.
 pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
-    let group = if images.column("subset").is_ok() {
+    let group = if frame::has_column(images, "subset") {
         "subset"
     } else {
         "split"
     };
-    if images.column(group).is_err() {
+    if !frame::has_column(images, group) {
         return Err(Error::InvalidInput(format!(
             "images_per_subset needs a `split` or `subset` column; the table has {:?}",
-            images.get_column_names()
+            frame::fresh(images).get_column_names()
         )));
     }
-    let counts = images
-        .clone()
+    let counts = frame::fresh(images)
         .lazy()
         .group_by([col(group)])
         .agg([len().cast(DataType::Float64).alias("images")])
