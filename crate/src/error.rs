@@ -63,6 +63,17 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// A split puts the same image, file content or patient in more than one subset.
+    #[error(
+        "the split leaks: {images} images share a path, content or patient across subsets:\n{rows}"
+    )]
+    Leak {
+        /// How many images are involved.
+        images: usize,
+        /// The first offending rows (kind, key, subset, path), as a table.
+        rows: String,
+    },
+
     /// An error from polars, with what we were doing when it happened.
     #[error("{context}: {source}")]
     Polars {

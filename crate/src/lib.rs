@@ -8,6 +8,7 @@
 //!
 //! * [`load`]: find the images under a root and describe them in a polars DataFrame;
 //! * [`synth`]: a realistic synthetic dataset in the Kaggle layout, the default when no data is given;
+//! * [`split`]: the report's resplit, made disjoint, exact, reproducible and leak-free;
 //! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files.
 //!
 //! ```
@@ -31,6 +32,7 @@ pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
+pub mod split;
 pub mod synth;
 
 pub use error::{Error, Result};

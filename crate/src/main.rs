@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
 use serde::Serialize;
+use xray_lab::frame;
 use xray_lab::load::{self, Dataset};
+use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::synth::{SynthOptions, DEFAULT_SEED};
 
 #[derive(Parser)]
@@ -41,7 +43,52 @@ enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// A split file (from `xray-lab split`): count per subset instead of per folder.
+        #[arg(long)]
+        split: Option<PathBuf>,
     },
+    /// Resplit a dataset (the report's recipe, made exact and leak-free) and write the split as a
+    /// CSV file (`path,subset`) that later commands and the notebooks reuse.
+    Split {
+        /// The dataset root.
+        #[arg(long, env = "XRAY_LAB_DATA")]
+        data: PathBuf,
+        /// The split file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Images moved from train to test: a count (1000) or a fraction (0.2). Default: the
+        /// report's 1,000, or 1,000/5,216 of a smaller training split.
+        #[arg(long, value_parser = parse_amount)]
+        test: Option<Amount>,
+        /// Images moved from train to a new validation subset: a count or a fraction. Default:
+        /// the report's 2,000, or 2,000/5,216 of a smaller training split.
+        #[arg(long, value_parser = parse_amount)]
+        validation: Option<Amount>,
+        /// The same seed gives the same split.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Keep the class ratio in every subset (on by default; `--stratify=false` turns it off).
+        #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        stratify: bool,
+        /// Keep each patient in one subset (on by default; `--by-patient=false` turns it off).
+        #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+        by_patient: bool,
+        /// Keep the original val folder as its own subset instead of folding it into train.
+        #[arg(long)]
+        keep_val: bool,
+    },
+}
+
+fn parse_amount(text: &str) -> Result<Amount, String> {
+    if let Ok(n) = text.parse::<usize>() {
+        return Ok(Amount::Count(n));
+    }
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..1.0).contains(&f) => Ok(Amount::Fraction(f)),
+        _ => Err(format!(
+            "`{text}` is neither a count (1000) nor a fraction in [0, 1) (0.2)"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -67,8 +114,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 summary.seconds
             );
         }
-        Command::Scan { data, json } => {
-            let dataset = load::scan(&data)?;
+        Command::Scan { data, json, split } => {
+            let mut dataset = load::scan(&data)?;
+            if let Some(file) = split {
+                dataset.images = split::read_split(&dataset.images, &dataset.root, &file)?;
+            }
             if json {
                 println!(
                     "{}",
@@ -77,6 +127,44 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 print_scan(&dataset)?;
             }
+        }
+        Command::Split {
+            data,
+            out,
+            test,
+            validation,
+            seed,
+            stratify,
+            by_patient,
+            keep_val,
+        } => {
+            let dataset = load::scan(&data)?;
+            let mut options = ResplitOptions::new()
+                .seed(seed)
+                .stratify(stratify)
+                .by_patient(by_patient)
+                .val_folder(if keep_val {
+                    ValFolder::Keep
+                } else {
+                    ValFolder::Fold
+                });
+            if let Some(test) = test {
+                options = options.test(test);
+            }
+            if let Some(validation) = validation {
+                options = options.validation(validation);
+            }
+            // Hash every file so identical images under two names stay in one subset too.
+            let hashed = split::add_content_hash(&dataset.images)?;
+            let images = split::resplit(&hashed, &options)?;
+            split::check_leakage(&images)?;
+            split::write_split(&images, &dataset.root, &out)?;
+            println!("{}", split::summary(&images)?);
+            println!(
+                "wrote {} ({} images; no path, file content or patient in two subsets)",
+                out.display(),
+                images.height()
+            );
         }
     }
     Ok(())
@@ -106,8 +194,14 @@ struct SkippedRow {
 
 impl ScanReport {
     fn new(dataset: &Dataset) -> Result<Self, Box<dyn std::error::Error>> {
-        let counts = dataset.counts()?;
-        let split = counts.column("split")?.str()?.clone();
+        // After `--split`, count per subset; `split` is then the subset's name.
+        let group = if frame::has_column(&dataset.images, "subset") {
+            "subset"
+        } else {
+            "split"
+        };
+        let counts = load::counts(&dataset.images, group)?;
+        let split = counts.column(group)?.str()?.clone();
         let class = counts.column("class")?.str()?.clone();
         let images = counts.column("images")?.u32()?.clone();
         let counts = split

@@ -4,8 +4,10 @@
 //! notebook never depends on polars itself and its version never drifts from the crate's.
 
 pub use crate::error::{Error, Result};
+pub use crate::frame;
 pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};
 pub use crate::plot::{self, Figure};
+pub use crate::split::{self, Amount, ResplitOptions, ValFolder};
 pub use crate::synth::{self, SynthOptions};
 pub use crate::{data_root, output_dir, report_style_counts};
 pub use polars::prelude::*;

@@ -76,3 +76,48 @@ fn an_empty_table_gives_an_honest_empty_chart() {
     let svg = plot::images_per_subset(&df).unwrap().to_svg().unwrap();
     assert!(svg.contains("no data"));
 }
+
+#[test]
+fn classes_per_subset_and_compared_subsets_draw_a_bar_per_class_and_per_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    SynthOptions::new()
+        .scale(0.02)
+        .write(tmp.path().join("data"))
+        .unwrap();
+    let dataset = load::scan(tmp.path().join("data")).unwrap();
+    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+
+    let figure = plot::classes_per_subset(&images).unwrap();
+    let svg = figure.to_svg().unwrap();
+    for text in ["Classes per subset", "NORMAL", "PNEUMONIA", "validation"] {
+        assert!(svg.contains(text), "SVG lacks {text:?}");
+    }
+    let rgb = figure.to_rgb().unwrap();
+    for class in ["NORMAL", "PNEUMONIA"] {
+        let c = plot::class_color(class);
+        let pixels = rgb
+            .chunks_exact(3)
+            .filter(|p| *p == [c.0, c.1, c.2])
+            .count();
+        assert!(pixels > 500, "{class}: {pixels} pixels in its colour");
+    }
+
+    let report = split::report_method(&dataset.images, 42).unwrap();
+    let figure = plot::compare_subsets(&[
+        ("folders", &dataset.images),
+        ("report", &report.memberships),
+        ("ours", &images),
+    ])
+    .unwrap();
+    let svg = figure.to_svg().unwrap();
+    for text in ["folders", "report", "ours", "validation", "val"] {
+        assert!(svg.contains(text), "SVG lacks {text:?}");
+    }
+    let f = drawn_fraction(&figure.to_rgb().unwrap());
+    assert!(f > 0.05 && f < 0.9, "drawn fraction {f}");
+
+    // An empty table: an honest empty chart, no panic.
+    let empty = df!("subset" => Vec::<String>::new(), "class" => Vec::<String>::new()).unwrap();
+    let svg = plot::classes_per_subset(&empty).unwrap().to_svg().unwrap();
+    assert!(svg.contains("no data"));
+}

@@ -195,3 +195,138 @@ pub(crate) fn subset_sort_key(name: &str) -> (u8, String) {
     };
     (rank, name.to_string())
 }
+
+/// The column that names an image's subset: `subset` after a resplit, else the `split` folder.
+fn subset_column(images: &DataFrame, what: &str) -> Result<&'static str> {
+    if frame::has_column(images, "subset") {
+        Ok("subset")
+    } else if frame::has_column(images, "split") {
+        Ok("split")
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{what} needs a `split` or `subset` column; the table has {:?}",
+            frame::fresh(images).get_column_names()
+        )))
+    }
+}
+
+/// Images per subset and class as (subset, class, count) rows, subsets in the report's order.
+fn subset_class_counts(images: &DataFrame, what: &str) -> Result<Vec<(String, String, f64)>> {
+    let group = subset_column(images, what)?;
+    frame::require(images, &["class"], what)?;
+    let counts = crate::load::counts(images, group)?;
+    let subsets = frame::column(&counts, group)?
+        .cast(&DataType::String)
+        .ctx("subset names")?;
+    let classes = frame::column(&counts, "class")?
+        .cast(&DataType::String)
+        .ctx("class names")?;
+    let images = frame::column(&counts, "images")?
+        .cast(&DataType::Float64)
+        .ctx("counts")?;
+    let rows = subsets
+        .str()
+        .ctx("subset names")?
+        .iter()
+        .zip(classes.str().ctx("class names")?.iter())
+        .zip(images.f64().ctx("counts")?.iter())
+        .map(|((s, c), n)| {
+            (
+                s.unwrap_or("(none)").to_string(),
+                c.unwrap_or("(none)").to_string(),
+                n.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// Classes per subset as grouped bars: one group per subset (report order), one bar per class
+/// in the class's colour, with the count above each bar.
+///
+/// Uses the `subset` column when present (after a resplit), else `split`.
+pub fn classes_per_subset(images: &DataFrame) -> Result<Figure> {
+    let rows = subset_class_counts(images, "classes_per_subset")?;
+    let mut subsets: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    subsets.dedup();
+    let mut classes: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    classes.sort();
+    classes.dedup();
+    let series = classes
+        .iter()
+        .map(|class| BarSeries {
+            name: class.clone(),
+            values: subsets
+                .iter()
+                .map(|s| {
+                    rows.iter()
+                        .find(|r| &r.0 == s && &r.1 == class)
+                        .map_or(0.0, |r| r.2)
+                })
+                .collect(),
+            colors: vec![super::class_color(class); subsets.len()],
+        })
+        .collect();
+    let chart = BarChart {
+        categories: subsets,
+        series,
+        x_label: subset_column(images, "classes_per_subset")?.to_string(),
+        y_label: "images".into(),
+    };
+    Ok(Figure::new("Classes per subset", Chart::Bars(chart)))
+}
+
+/// Images per subset for several tables side by side: one group per subset, one bar per table
+/// (e.g. the Kaggle folders, the report's resplit and ours), each table in its own colour.
+///
+/// Each table is an image table with a `subset` (or `split`) column; a subset missing from one
+/// table shows as a zero bar.
+pub fn compare_subsets(tables: &[(&str, &DataFrame)]) -> Result<Figure> {
+    const COLORS: [RGBColor; 4] = [
+        RGBColor(0x8d, 0x99, 0xae),
+        RGBColor(0xe9, 0xc4, 0x6a),
+        RGBColor(0x26, 0x46, 0x53),
+        RGBColor(0xb5, 0x65, 0x76),
+    ];
+    let mut per_table = Vec::new();
+    let mut subsets: Vec<String> = Vec::new();
+    for (name, images) in tables {
+        let rows = subset_class_counts(images, "compare_subsets")?;
+        let mut totals: Vec<(String, f64)> = Vec::new();
+        for (subset, _, n) in rows {
+            match totals.iter_mut().find(|t| t.0 == subset) {
+                Some(t) => t.1 += n,
+                None => totals.push((subset, n)),
+            }
+        }
+        for (s, _) in &totals {
+            if !subsets.contains(s) {
+                subsets.push(s.clone());
+            }
+        }
+        per_table.push((name.to_string(), totals));
+    }
+    subsets.sort_by_key(|s| subset_sort_key(s));
+    let series = per_table
+        .iter()
+        .enumerate()
+        .map(|(i, (name, totals))| BarSeries {
+            name: name.clone(),
+            values: subsets
+                .iter()
+                .map(|s| totals.iter().find(|t| &t.0 == s).map_or(0.0, |t| t.1))
+                .collect(),
+            colors: vec![COLORS[i % COLORS.len()]; subsets.len()],
+        })
+        .collect();
+    let chart = BarChart {
+        categories: subsets,
+        series,
+        x_label: "subset".into(),
+        y_label: "images".into(),
+    };
+    Ok(Figure::new(
+        "Images per subset, compared",
+        Chart::Bars(chart),
+    ))
+}

@@ -23,7 +23,7 @@
 mod bars;
 mod figure;
 
-pub use bars::images_per_subset;
+pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
 pub use figure::Figure;
 
 use plotters::style::RGBColor;
@@ -46,6 +46,12 @@ pub fn subset_color(subset: &str) -> RGBColor {
         "validation" => RGBColor(0x6d, 0x59, 0x7a),
         other => fallback_color(other),
     }
+}
+
+/// The report's order of subsets, as a sort key: train, test, val, validation, then others
+/// alphabetically.
+pub fn subset_order(name: &str) -> (u8, String) {
+    bars::subset_sort_key(name)
 }
 
 /// A stable colour for any other name (the same name always gets the same colour).

@@ -1,0 +1,810 @@
+//! Split: the report's resplit, made disjoint, exact, reproducible and leak-free.
+//!
+//! The report moved 1,000 training images to the test set and 2,000 to a new validation set with
+//! two independent Bernoulli samples (`train.sample(fraction=…, seed=42)` and `seed=43`). Those
+//! samples overlap, their sizes are only approximate, and a random split of images puts one
+//! patient's images on both sides. [`resplit`] keeps the report's shape and fixes all three:
+//!
+//! ```
+//! use xray_lab::prelude::*;
+//! # let tmp = tempfile::tempdir()?;
+//! # synth::SynthOptions::new().scale(0.05).write(tmp.path())?;
+//! let dataset = load::scan(tmp.path())?;
+//! let images = split::resplit(&dataset.images, &split::ResplitOptions::new().seed(42))?;
+//! split::check_leakage(&images)?;                 // no shared path or patient across subsets
+//! let summary = split::summary(&images)?;         // subset x class counts and ratios
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The result is the image table with a `subset` column (`train`, `test`, `validation`, and
+//! `val` when the original val folder is kept), so every later step just filters on it.
+//!
+//! **Defaults, and why.** Stratified and grouped by patient, with the original `val` folder
+//! (16 images in Kaggle, too few to choose anything with) folded into the pool the new subsets are
+//! drawn from. Stratifying keeps the class ratio (about 3 PNEUMONIA : 1 NORMAL) the same in every
+//! subset, so accuracy and thresholds chosen on validation mean the same on test. Grouping by
+//! patient keeps all of a person's images in one subset: otherwise the model is tested on people
+//! it has already seen, and scores come out optimistic. With groups, sizes are exact whenever
+//! single-image patients can fill the remainder (always, on the Kaggle data); otherwise the
+//! subset is short by less than the largest patient's image count.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::error::{Error, PolarsContext, Result};
+use crate::frame;
+
+/// The report's counts: 1,000 images to test and 2,000 to validation, of 5,216 training images.
+pub const REPORT_TEST: usize = 1000;
+/// See [`REPORT_TEST`].
+pub const REPORT_VALIDATION: usize = 2000;
+/// The Kaggle training split the report's counts were taken from.
+pub const REPORT_TRAIN_POOL: usize = 5216;
+/// The sizes the report ended with after its resplit, as it gave them (approximate: its samples
+/// were Bernoulli draws): about 2,800 train, 1,600 test and 2,000 validation images.
+pub const REPORT_SIZES: [(&str, &str); 3] = [
+    ("train", "~2800"),
+    ("test", "~1600"),
+    ("validation", "~2000"),
+];
+
+/// The environment variable naming a split file (from `xray-lab split` or [`write_split`]) that
+/// the notebooks and commands reuse instead of resplitting; see [`default_split`].
+pub const SPLIT_ENV: &str = "XRAY_LAB_SPLIT";
+
+/// How many images to move: a count or a fraction of the pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// Exactly this many images.
+    Count(usize),
+    /// This fraction of the pool (rounded).
+    Fraction(f64),
+}
+
+/// What to do with the original `val` folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ValFolder {
+    /// Put its images in the pool the new subsets are drawn from (default).
+    #[default]
+    Fold,
+    /// Keep it as its own subset, `val`.
+    Keep,
+}
+
+/// Options of [`resplit`]; see the module docs for the defaults and why.
+#[derive(Debug, Clone)]
+pub struct ResplitOptions {
+    test: Option<Amount>,
+    validation: Option<Amount>,
+    seed: u64,
+    stratify: bool,
+    by_patient: bool,
+    val_folder: ValFolder,
+}
+
+impl Default for ResplitOptions {
+    fn default() -> Self {
+        ResplitOptions {
+            test: None,
+            validation: None,
+            seed: 42,
+            stratify: true,
+            by_patient: true,
+            val_folder: ValFolder::Fold,
+        }
+    }
+}
+
+impl ResplitOptions {
+    /// The defaults: the report's sizes, seed 42, stratified, grouped by patient, val folded in.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Images moved from the pool to test (default: the report's 1,000 when the pool has at least
+    /// 5,216 images, else the same proportion of the pool).
+    pub fn test(mut self, amount: Amount) -> Self {
+        self.test = Some(amount);
+        self
+    }
+    /// Images moved from the pool to the new validation subset (default: 2,000, or that proportion).
+    pub fn validation(mut self, amount: Amount) -> Self {
+        self.validation = Some(amount);
+        self
+    }
+    /// The seed: the same seed gives the same split.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Keep each class's share in every subset (default: yes).
+    pub fn stratify(mut self, yes: bool) -> Self {
+        self.stratify = yes;
+        self
+    }
+    /// Keep each patient's images in one subset (default: yes).
+    pub fn by_patient(mut self, yes: bool) -> Self {
+        self.by_patient = yes;
+        self
+    }
+    /// Fold the original `val` folder into the pool or keep it as its own subset.
+    pub fn val_folder(mut self, val: ValFolder) -> Self {
+        self.val_folder = val;
+        self
+    }
+}
+
+/// The columns a split needs, read once.
+struct Rows {
+    path: Vec<String>,
+    split: Vec<String>,
+    class: Vec<String>,
+    patient: Vec<Option<String>>,
+}
+
+fn read_rows(images: &DataFrame) -> Result<Rows> {
+    let strings = |name: &str| -> Result<Vec<Option<String>>> {
+        frame::require(images, &[name], "splitting")?;
+        let column = frame::column(images, name)?;
+        let column = column
+            .cast(&DataType::String)
+            .ctx("reading a text column")?;
+        Ok(column
+            .str()
+            .ctx("reading a text column")?
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect())
+    };
+    let unwrap = |v: Vec<Option<String>>| {
+        v.into_iter()
+            .map(Option::unwrap_or_default)
+            .collect::<Vec<_>>()
+    };
+    let patient = if frame::has_column(images, "patient") {
+        strings("patient")?
+    } else {
+        vec![None; images.height()]
+    };
+    Ok(Rows {
+        path: unwrap(strings("path")?),
+        split: unwrap(strings("split")?),
+        class: unwrap(strings("class")?),
+        patient,
+    })
+}
+
+fn resolve(amount: Option<Amount>, default: usize, pool: usize, what: &str) -> Result<usize> {
+    let n = match amount {
+        None if pool >= REPORT_TRAIN_POOL => default,
+        None => (pool as f64 * default as f64 / REPORT_TRAIN_POOL as f64).round() as usize,
+        Some(Amount::Count(n)) => n,
+        Some(Amount::Fraction(f)) if (0.0..1.0).contains(&f) => (pool as f64 * f).round() as usize,
+        Some(Amount::Fraction(f)) => {
+            return Err(Error::InvalidInput(format!(
+                "the {what} fraction must be in [0, 1), got {f}"
+            )))
+        }
+    };
+    Ok(n)
+}
+
+/// Resplit: move images from the training pool to test and to a new validation subset.
+///
+/// Returns `images` with a `subset` column. Disjoint by construction (each row gets one subset),
+/// exact in size (see the module docs for the grouped case), and the same for the same seed.
+/// Errors when the requested sizes do not fit the pool (they would empty the training set).
+pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
+    let rows = read_rows(images)?;
+    let n = rows.path.len();
+    // The pool: the training split, the val folder when folded in, and for a dataset without
+    // split folders (`root/CLASS/*`) its one split, so any folder-per-class dataset resplits.
+    let in_pool = |i: usize| {
+        let split = rows.split[i].as_str();
+        split == "train"
+            || split == crate::load::SINGLE_SPLIT
+            || (split == "val" && options.val_folder == ValFolder::Fold)
+    };
+    let pool: Vec<usize> = (0..n).filter(|&i| in_pool(i)).collect();
+    if pool.is_empty() {
+        return Err(Error::InvalidInput(
+            "resplitting needs a `train` split (or a dataset without split folders) to draw from; this table has none (its splits: "
+                .to_string()
+                + &rows
+                    .split
+                    .iter()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                + ")",
+        ));
+    }
+    let n_test = resolve(options.test, REPORT_TEST, pool.len(), "test")?;
+    let n_val = resolve(
+        options.validation,
+        REPORT_VALIDATION,
+        pool.len(),
+        "validation",
+    )?;
+    if n_test + n_val >= pool.len() {
+        return Err(Error::InvalidInput(format!(
+            "cannot move {n_test} images to test and {n_val} to validation from a pool of {} training images: \
+             nothing would be left to train on (ask for fewer, or use fractions)",
+            pool.len()
+        )));
+    }
+
+    // Units: a patient's images together (or each image alone), and identical files together
+    // when the table has a `content_hash` column (see `add_content_hash`), so neither a patient
+    // nor a duplicated image can straddle two subsets. Keyed so their order is stable.
+    let hashes = content_hashes(images)?;
+    let mut parent: Vec<usize> = (0..n).collect();
+    let mut first_of: HashMap<String, usize> = HashMap::new();
+    for &i in &pool {
+        let mut keys = Vec::new();
+        if let (Some(p), true) = (&rows.patient[i], options.by_patient) {
+            keys.push(format!("p:{p}"));
+        }
+        if let Some(Some(h)) = hashes.as_ref().map(|h| &h[i]) {
+            keys.push(format!("h:{h}"));
+        }
+        for key in keys {
+            let j = *first_of.entry(key).or_insert(i);
+            union(&mut parent, i, j);
+        }
+    }
+    let mut units: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in &pool {
+        let root = find(&mut parent, i);
+        units.entry(rows.path[root].clone()).or_default().push(i);
+    }
+    // Images outside the pool keep their folder's name as their subset (test, val, any other).
+    let mut subset: Vec<Option<&str>> = vec![None; n];
+    for i in 0..n {
+        if !in_pool(i) {
+            subset[i] = Some(rows.split[i].as_str());
+        }
+    }
+    // A pool unit that shares a patient or a file content with an image outside the pool (the
+    // kept test folder, say) joins that image's subset, or it would leak.
+    let keys_of = |i: usize| {
+        let patient = rows.patient[i]
+            .as_deref()
+            .filter(|_| options.by_patient)
+            .map(|p| format!("p:{p}"));
+        let hash = hashes
+            .as_ref()
+            .and_then(|h| h[i].as_deref())
+            .map(|h| format!("h:{h}"));
+        patient.into_iter().chain(hash)
+    };
+    let mut outside: HashMap<String, &str> = HashMap::new();
+    for i in (0..n).filter(|&i| !in_pool(i)) {
+        for key in keys_of(i) {
+            outside.entry(key).or_insert(rows.split[i].as_str());
+        }
+    }
+    let mut forced_test = 0;
+    units.retain(|_, members| {
+        let Some(target) = members
+            .iter()
+            .find_map(|&i| keys_of(i).find_map(|k| outside.get(&k).copied()))
+        else {
+            return true;
+        };
+        for &i in members.iter() {
+            subset[i] = Some(target);
+        }
+        if target == "test" {
+            forced_test += members.len();
+        }
+        false
+    });
+
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut units: Vec<Vec<usize>> = units.into_values().collect();
+    units.shuffle(&mut rng);
+    // Strata: by the unit's majority class when stratifying, else one stratum.
+    let mut strata: BTreeMap<String, Vec<Vec<usize>>> = BTreeMap::new();
+    for unit in units {
+        let key = if options.stratify {
+            majority_class(&unit, &rows.class)
+        } else {
+            String::new()
+        };
+        strata.entry(key).or_default().push(unit);
+    }
+    let sizes: Vec<(String, usize)> = strata
+        .iter()
+        .map(|(k, u)| (k.clone(), u.iter().map(Vec::len).sum()))
+        .collect();
+    let total: usize = sizes.iter().map(|s| s.1).sum();
+    let test_left = n_test.saturating_sub(forced_test);
+    let test_quota = largest_remainder(test_left, &sizes, total);
+    let val_quota = largest_remainder(n_val, &sizes, total);
+    for (units, (tq, vq)) in strata.values().zip(test_quota.into_iter().zip(val_quota)) {
+        let mut taken = vec![false; units.len()];
+        for (quota, name) in [(tq, "test"), (vq, "validation")] {
+            let mut filled = 0;
+            for (u, unit) in units.iter().enumerate() {
+                if filled == quota {
+                    break;
+                }
+                if !taken[u] && filled + unit.len() <= quota {
+                    taken[u] = true;
+                    filled += unit.len();
+                    for &i in unit {
+                        subset[i] = Some(name);
+                    }
+                }
+            }
+        }
+        for (u, unit) in units.iter().enumerate() {
+            if !taken[u] {
+                for &i in unit {
+                    subset[i] = Some("train");
+                }
+            }
+        }
+    }
+    let mut out = frame::fresh(images);
+    let column: Vec<&str> = subset.iter().map(|s| s.unwrap_or("train")).collect();
+    out.with_column(Column::new("subset".into(), column))
+        .ctx("adding the subset column")?;
+    Ok(frame::fresh(&out))
+}
+
+/// The `content_hash` column, when the table has one.
+fn content_hashes(images: &DataFrame) -> Result<Option<Vec<Option<String>>>> {
+    if !frame::has_column(images, "content_hash") {
+        return Ok(None);
+    }
+    let column = frame::column(images, "content_hash")?;
+    let hashes = column.str().ctx("reading content hashes")?;
+    Ok(Some(hashes.iter().map(|h| h.map(str::to_string)).collect()))
+}
+
+// Union-find over row indices (a dozen lines; not worth a crate): rows that share a patient or a
+// file content end up with one root.
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    // The smaller index becomes the root, so units do not depend on the order of unions.
+    let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+    parent[hi] = lo;
+}
+
+fn majority_class(unit: &[usize], class: &[String]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in unit {
+        *counts.entry(class[i].as_str()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(c, n)| (n, std::cmp::Reverse(c)))
+        .map(|(c, _)| c.to_string())
+        .unwrap_or_default()
+}
+
+/// Split `n` over strata in proportion to their sizes, rounding so the parts add up to `n`
+/// (the largest-remainder method): each stratum is within one image of its exact share.
+fn largest_remainder(n: usize, sizes: &[(String, usize)], total: usize) -> Vec<usize> {
+    if total == 0 {
+        return vec![0; sizes.len()];
+    }
+    let exact: Vec<f64> = sizes
+        .iter()
+        .map(|s| n as f64 * s.1 as f64 / total as f64)
+        .collect();
+    let mut parts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    let short = n.saturating_sub(parts.iter().sum());
+    for &i in order.iter().take(short) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// The report's method, reproduced as it was, to measure what it does.
+#[derive(Debug, Clone)]
+pub struct ReportSplit {
+    /// One row per (image, subset) membership: `path`, `class`, `patient`, `subset`; an image
+    /// sampled twice
+    /// appears in both `test` and `validation`.
+    pub memberships: DataFrame,
+    /// Images drawn by the test sample (`fraction = 1000 / count`, seed 42).
+    pub test_sample: usize,
+    /// Images drawn by the validation sample (`fraction = 2000 / count`, seed 43).
+    pub validation_sample: usize,
+    /// Images drawn by both samples: in the new test set and in validation at once.
+    pub overlap: usize,
+    /// Training images left after subtracting both samples.
+    pub train: usize,
+    /// The original test images plus the test sample.
+    pub test: usize,
+}
+
+/// The report's resplit: two independent Bernoulli samples of the training split (fractions
+/// 1,000 / count and 2,000 / count, or the same proportions of a pool smaller than 5,216; here seeded with `seed` and `seed + 1`; Spark's own generator
+/// differs, so the exact rows do too, not the method), subtracted from train; the test sample is
+/// added to the original test set and the original val folder is ignored.
+pub fn report_method(images: &DataFrame, seed: u64) -> Result<ReportSplit> {
+    let rows = read_rows(images)?;
+    let train: Vec<usize> = (0..rows.path.len())
+        .filter(|&i| rows.split[i] == "train")
+        .collect();
+    let count = train.len().max(1) as f64;
+    let mut test_rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut val_rng = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1));
+    // The report's fractions, 1,000 / count and 2,000 / count; on a pool smaller than Kaggle's
+    // 5,216 images, the same proportions (0.192 and 0.383), so the method stays comparable.
+    let base = count.max(REPORT_TRAIN_POOL as f64);
+    let (p_test, p_val) = (REPORT_TEST as f64 / base, REPORT_VALIDATION as f64 / base);
+    let (mut path, mut class, mut patient, mut subset) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut push = |i: usize, s: &'static str| {
+        path.push(rows.path[i].clone());
+        class.push(rows.class[i].clone());
+        patient.push(rows.patient[i].clone());
+        subset.push(s);
+    };
+    let (mut test_sample, mut validation_sample, mut overlap, mut left, mut test) = (0, 0, 0, 0, 0);
+    for i in 0..rows.path.len() {
+        if rows.split[i] == "test" {
+            push(i, "test");
+            test += 1;
+        }
+    }
+    for &i in &train {
+        let in_test = test_rng.random_bool(p_test);
+        let in_val = val_rng.random_bool(p_val);
+        test_sample += in_test as usize;
+        validation_sample += in_val as usize;
+        overlap += (in_test && in_val) as usize;
+        if in_test {
+            push(i, "test");
+            test += 1;
+        }
+        if in_val {
+            push(i, "validation");
+        }
+        if !in_test && !in_val {
+            push(i, "train");
+            left += 1;
+        }
+    }
+    let memberships =
+        df!("path" => path, "class" => class, "patient" => patient, "subset" => subset)
+            .ctx("building the report's split")?;
+    Ok(ReportSplit {
+        memberships,
+        test_sample,
+        validation_sample,
+        overlap,
+        train: left,
+        test,
+    })
+}
+
+/// The split every later notebook and command starts from: the file named by `$XRAY_LAB_SPLIT`
+/// when it is set (an exact split shared by someone else), else [`resplit`] with the defaults.
+pub fn default_split(dataset: &crate::load::Dataset) -> Result<DataFrame> {
+    match std::env::var_os(SPLIT_ENV).filter(|v| !v.is_empty()) {
+        Some(file) => read_split(&dataset.images, &dataset.root, file),
+        None => resplit(&dataset.images, &ResplitOptions::new()),
+    }
+}
+
+/// The report's method run with several seeds: one row per seed with the sizes of the two
+/// samples, their overlap, and the overlap's share of the test sample. Shows that the sizes
+/// drift from run to run and that about a third of the test sample is also in validation.
+pub fn report_method_runs(
+    images: &DataFrame,
+    seeds: impl IntoIterator<Item = u64>,
+) -> Result<DataFrame> {
+    let (mut seed, mut test, mut validation, mut overlap, mut share) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for s in seeds {
+        let run = report_method(images, s)?;
+        seed.push(s);
+        test.push(run.test_sample as u32);
+        validation.push(run.validation_sample as u32);
+        overlap.push(run.overlap as u32);
+        share.push(run.overlap as f64 / run.test_sample.max(1) as f64);
+    }
+    let out = df!(
+        "seed" => seed,
+        "test_sample" => test,
+        "validation_sample" => validation,
+        "overlap" => overlap,
+        "overlap_share_of_test" => share,
+    )
+    .ctx("tabulating the report's method")?;
+    Ok(frame::fresh(&out))
+}
+
+/// Images per subset for several tables side by side, next to the report's stated sizes:
+/// columns `subset`, `report` (its approximate numbers), then one column per table.
+///
+/// Each table is an image table with a `subset` (or `split`) column; counts that a table lacks
+/// are 0.
+pub fn compare_sizes(tables: &[(&str, &DataFrame)]) -> Result<DataFrame> {
+    let mut per_table: Vec<Vec<(String, u32)>> = Vec::new();
+    let mut subsets: Vec<String> = REPORT_SIZES.iter().map(|r| r.0.to_string()).collect();
+    for (_, images) in tables {
+        let group = if frame::has_column(images, "subset") {
+            "subset"
+        } else {
+            "split"
+        };
+        let counts = crate::load::counts(images, group)?;
+        let names = frame::column(&counts, group)?
+            .str()
+            .ctx("subset names")?
+            .clone();
+        let n = frame::column(&counts, "images")?
+            .u32()
+            .ctx("counts")?
+            .clone();
+        let mut totals: Vec<(String, u32)> = Vec::new();
+        for (name, n) in names.iter().zip(n.iter()) {
+            let name = name.unwrap_or_default().to_string();
+            match totals.iter_mut().find(|t| t.0 == name) {
+                Some(t) => t.1 += n.unwrap_or(0),
+                None => totals.push((name, n.unwrap_or(0))),
+            }
+        }
+        for (name, _) in &totals {
+            if !subsets.contains(name) {
+                subsets.push(name.clone());
+            }
+        }
+        per_table.push(totals);
+    }
+    subsets.sort_by_key(|s| crate::plot::subset_order(s));
+    let report: Vec<Option<&str>> = subsets
+        .iter()
+        .map(|s| REPORT_SIZES.iter().find(|r| r.0 == s).map(|r| r.1))
+        .collect();
+    let mut columns = vec![
+        Column::new("subset".into(), subsets.clone()),
+        Column::new("report".into(), report),
+    ];
+    for ((name, _), totals) in tables.iter().zip(&per_table) {
+        let values: Vec<u32> = subsets
+            .iter()
+            .map(|s| totals.iter().find(|t| &t.0 == s).map_or(0, |t| t.1))
+            .collect();
+        columns.push(Column::new((*name).into(), values));
+    }
+    DataFrame::new_infer_height(columns).ctx("comparing subset sizes")
+}
+
+/// Subset x class counts and ratios: columns `subset`, `class`, `images`, `share_of_subset`
+/// (the class's share within its subset) and `share_of_all` (the subset's images over all).
+pub fn summary(images: &DataFrame) -> Result<DataFrame> {
+    let counts = crate::load::counts(images, "subset")?;
+    let total = images.height().max(1) as f64;
+    let per_subset = col("images")
+        .sum()
+        .over([col("subset")])
+        .ctx("summing images per subset")?;
+    let out = counts
+        .lazy()
+        .with_columns([
+            (col("images").cast(DataType::Float64) / per_subset.cast(DataType::Float64))
+                .alias("share_of_subset"),
+            (col("images").cast(DataType::Float64) / lit(total)).alias("share_of_all"),
+        ])
+        .collect()
+        .ctx("summarising the split")?;
+    Ok(frame::fresh(&out))
+}
+
+/// Rows that break a split: the same path, the same file content (when a `content_hash` column is
+/// present, see [`add_content_hash`]), or the same patient in more than one subset.
+///
+/// Returns a DataFrame with columns `kind` (`path`, `content` or `patient`), `key`, `subset` and
+/// `path`, one row per offending image; empty when the split is clean.
+pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
+    let rows = read_rows(images)?;
+    let subset: Vec<String> = {
+        frame::require(images, &["subset"], "a leakage check (see split::resplit)")?;
+        let c = frame::column(images, "subset")?;
+        c.str()
+            .ctx("reading subsets")?
+            .iter()
+            .map(|s| s.unwrap_or_default().to_string())
+            .collect()
+    };
+    let hashes: Option<Vec<Option<String>>> =
+        frame::column(images, "content_hash").ok().and_then(|c| {
+            c.str()
+                .ok()
+                .map(|s| s.iter().map(|h| h.map(str::to_string)).collect())
+        });
+    let mut kinds: Vec<(&str, Vec<Option<String>>)> = vec![
+        ("path", rows.path.iter().cloned().map(Some).collect()),
+        ("patient", rows.patient.clone()),
+    ];
+    if let Some(h) = hashes {
+        kinds.insert(1, ("content", h));
+    }
+    let (mut kind, mut key, mut sub, mut path) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (name, keys) in kinds {
+        let mut subsets_of: HashMap<&str, std::collections::BTreeSet<&str>> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(k) = k {
+                subsets_of.entry(k).or_default().insert(&subset[i]);
+            }
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(k) = k {
+                if subsets_of[k.as_str()].len() > 1 {
+                    kind.push(name);
+                    key.push(k.clone());
+                    sub.push(subset[i].clone());
+                    path.push(rows.path[i].clone());
+                }
+            }
+        }
+    }
+    df!("kind" => kind, "key" => key, "subset" => sub, "path" => path).ctx("listing leaks")
+}
+
+/// Fail loudly when a split leaks: [`Error::Leak`] names how many images and shows the first
+/// offending rows. See [`leaks`] for the whole table.
+pub fn check_leakage(images: &DataFrame) -> Result<()> {
+    let found = leaks(images)?;
+    if found.height() == 0 {
+        return Ok(());
+    }
+    Err(Error::Leak {
+        images: found.height(),
+        rows: format!("{}", found.head(Some(10))),
+    })
+}
+
+/// Add a `content_hash` column: a 128-bit XXH3 of each file's bytes, read in parallel, so
+/// [`leaks`] also finds identical images under different names. Unreadable files get null.
+pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
+    let rows = read_rows(images)?;
+    let hashes: Vec<Option<String>> = rows
+        .path
+        .par_iter()
+        .map(|p| {
+            std::fs::read(Path::new(p))
+                .ok()
+                .map(|b| format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&b)))
+        })
+        .collect();
+    let mut out = frame::fresh(images);
+    out.with_column(Column::new("content_hash".into(), hashes))
+        .ctx("adding content hashes")?;
+    Ok(frame::fresh(&out))
+}
+
+/// Write a split as a CSV a user can share: one row per image, `path` (relative to `root`, with
+/// `/` separators) and `subset`.
+pub fn write_split(
+    images: &DataFrame,
+    root: impl AsRef<Path>,
+    file: impl AsRef<Path>,
+) -> Result<()> {
+    let (root, file) = (root.as_ref(), file.as_ref());
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let rows = read_rows(images)?;
+    frame::require(images, &["subset"], "writing a split")?;
+    let subset = frame::column(images, "subset")?;
+    let subset = subset.str().ctx("reading subsets")?;
+    let mut writer = csv::Writer::from_path(file).map_err(|e| csv_error(file, e))?;
+    writer
+        .write_record(["path", "subset"])
+        .map_err(|e| csv_error(file, e))?;
+    for (p, s) in rows.path.iter().zip(subset.iter()) {
+        writer
+            .write_record([relative(root, p), s.unwrap_or_default().to_string()])
+            .map_err(|e| csv_error(file, e))?;
+    }
+    writer.flush().map_err(|e| Error::io(file, e))
+}
+
+/// Apply a split file written by [`write_split`] to a scanned table: returns `images` with the
+/// file's `subset` column. Errors name the file and the first image it lacks or the first row
+/// that matches no image.
+pub fn read_split(
+    images: &DataFrame,
+    root: impl AsRef<Path>,
+    file: impl AsRef<Path>,
+) -> Result<DataFrame> {
+    let (root, file) = (root.as_ref(), file.as_ref());
+    let mut reader = csv::Reader::from_path(file).map_err(|e| csv_error(file, e))?;
+    let mut by_path: HashMap<String, String> = HashMap::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| csv_error(file, e))?;
+        match (record.get(0), record.get(1)) {
+            (Some(p), Some(s)) if !s.is_empty() => {
+                by_path.insert(p.to_string(), s.to_string());
+            }
+            _ => {
+                return Err(Error::InvalidInput(format!(
+                    "{}: row {} needs a path and a subset",
+                    file.display(),
+                    line + 2
+                )))
+            }
+        }
+    }
+    let rows = read_rows(images)?;
+    let mut subset = Vec::with_capacity(rows.path.len());
+    for p in &rows.path {
+        let rel = relative(root, p);
+        match by_path.remove(&rel) {
+            Some(s) => subset.push(s),
+            None => {
+                return Err(Error::InvalidInput(format!(
+                    "{}: has no subset for image {rel} (the split was made for another dataset?)",
+                    file.display()
+                )))
+            }
+        }
+    }
+    if let Some(extra) = by_path.keys().min() {
+        return Err(Error::InvalidInput(format!(
+            "{}: lists {} images that are not in the dataset, e.g. {extra}",
+            file.display(),
+            by_path.len()
+        )));
+    }
+    let mut out = frame::fresh(images);
+    out.with_column(Column::new("subset".into(), subset))
+        .ctx("adding the subset column")?;
+    Ok(frame::fresh(&out))
+}
+
+fn relative(root: &Path, path: &str) -> String {
+    let p = Path::new(path);
+    let rel = p.strip_prefix(root).unwrap_or(p);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn csv_error(file: &Path, e: csv::Error) -> Error {
+    Error::InvalidInput(format!("{}: {e}", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn largest_remainder_adds_up_and_stays_within_one() {
+        let sizes = vec![("a".to_string(), 1341), ("b".to_string(), 3875)];
+        let parts = largest_remainder(1000, &sizes, 5216);
+        assert_eq!(parts.iter().sum::<usize>(), 1000);
+        assert_eq!(parts, [257, 743]);
+    }
+}
