@@ -147,9 +147,14 @@ struct Rows {
     patient: Vec<Option<String>>,
 }
 
-fn read_rows(images: &DataFrame) -> Result<Rows> {
+/// Reads the columns; `needed` must be present (named in the error with `what`), the others
+/// default to empty (`split`, `class`) or null (`patient`).
+fn read_rows(images: &DataFrame, needed: &[&str], what: &str) -> Result<Rows> {
+    frame::require(images, needed, what)?;
     let strings = |name: &str| -> Result<Vec<Option<String>>> {
-        frame::require(images, &[name], "splitting")?;
+        if !frame::has_column(images, name) {
+            return Ok(vec![None; images.height()]);
+        }
         let column = frame::column(images, name)?;
         let column = column
             .cast(&DataType::String)
@@ -166,11 +171,7 @@ fn read_rows(images: &DataFrame) -> Result<Rows> {
             .map(Option::unwrap_or_default)
             .collect::<Vec<_>>()
     };
-    let patient = if frame::has_column(images, "patient") {
-        strings("patient")?
-    } else {
-        vec![None; images.height()]
-    };
+    let patient = strings("patient")?;
     Ok(Rows {
         path: unwrap(strings("path")?),
         split: unwrap(strings("split")?),
@@ -200,7 +201,7 @@ fn resolve(amount: Option<Amount>, default: usize, pool: usize, what: &str) -> R
 /// exact in size (see the module docs for the grouped case), and the same for the same seed.
 /// Errors when the requested sizes do not fit the pool (they would empty the training set).
 pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
-    let rows = read_rows(images)?;
+    let rows = read_rows(images, &["path", "split", "class"], "resplitting")?;
     let n = rows.path.len();
     // The pool: the training split, the val folder when folded in, and for a dataset without
     // split folders (`root/CLASS/*`) its one split, so any folder-per-class dataset resplits.
@@ -448,7 +449,7 @@ pub struct ReportSplit {
 /// differs, so the exact rows do too, not the method), subtracted from train; the test sample is
 /// added to the original test set and the original val folder is ignored.
 pub fn report_method(images: &DataFrame, seed: u64) -> Result<ReportSplit> {
-    let rows = read_rows(images)?;
+    let rows = read_rows(images, &["path", "split", "class"], "the report's method")?;
     let train: Vec<usize> = (0..rows.path.len())
         .filter(|&i| rows.split[i] == "train")
         .collect();
@@ -626,7 +627,11 @@ pub fn summary(images: &DataFrame) -> Result<DataFrame> {
 /// Returns a DataFrame with columns `kind` (`path`, `content` or `patient`), `key`, `subset` and
 /// `path`, one row per offending image; empty when the split is clean.
 pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
-    let rows = read_rows(images)?;
+    let rows = read_rows(
+        images,
+        &["path", "subset"],
+        "a leakage check (see split::resplit)",
+    )?;
     let subset: Vec<String> = {
         frame::require(images, &["subset"], "a leakage check (see split::resplit)")?;
         let c = frame::column(images, "subset")?;
@@ -687,7 +692,7 @@ pub fn check_leakage(images: &DataFrame) -> Result<()> {
 /// Add a `content_hash` column: a 128-bit XXH3 of each file's bytes, read in parallel, so
 /// [`leaks`] also finds identical images under different names. Unreadable files get null.
 pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
-    let rows = read_rows(images)?;
+    let rows = read_rows(images, &["path"], "hashing file contents")?;
     let hashes: Vec<Option<String>> = rows
         .path
         .par_iter()
@@ -714,7 +719,7 @@ pub fn write_split(
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    let rows = read_rows(images)?;
+    let rows = read_rows(images, &["path", "subset"], "writing a split")?;
     frame::require(images, &["subset"], "writing a split")?;
     let subset = frame::column(images, "subset")?;
     let subset = subset.str().ctx("reading subsets")?;
@@ -756,7 +761,7 @@ pub fn read_split(
             }
         }
     }
-    let rows = read_rows(images)?;
+    let rows = read_rows(images, &["path"], "reading a split")?;
     let mut subset = Vec::with_capacity(rows.path.len());
     for p in &rows.path {
         let rel = relative(root, p);
