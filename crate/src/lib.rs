@@ -27,6 +27,8 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
+pub mod decode;
 pub mod error;
 pub mod frame;
 pub mod load;

@@ -1,14 +1,16 @@
 //! `xray-lab`: the library's pipeline, in batch, from the command line.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use serde::Serialize;
-use xray_lab::frame;
+use xray_lab::decode::{self, DecodeOptions, Features, Progress};
 use xray_lab::load::{self, Dataset};
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::synth::{SynthOptions, DEFAULT_SEED};
+use xray_lab::{cache, frame};
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +78,32 @@ enum Command {
         /// Keep the original val folder as its own subset instead of folding it into train.
         #[arg(long)]
         keep_val: bool,
+    },
+    /// Decode every image to grayscale features (150x150 by default, the report's 22,500 values)
+    /// and write them as an Arrow IPC file (readable by polars and pyarrow). Files that cannot be
+    /// decoded are listed with the reason; they never stop the run.
+    Features {
+        /// The dataset root.
+        #[arg(long, env = "XRAY_LAB_DATA")]
+        data: PathBuf,
+        /// A split file (from `xray-lab split`): adds each image's subset to the output.
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// The feature file to write (Arrow IPC, e.g. features.arrow).
+        #[arg(long)]
+        out: PathBuf,
+        /// The side of the square features.
+        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
+        size: u32,
+        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
+        #[arg(long)]
+        exact: bool,
+        /// Neither read nor update the feature cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -166,8 +194,122 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 images.height()
             );
         }
+        Command::Features {
+            data,
+            split: split_file,
+            out,
+            size,
+            exact,
+            no_cache,
+            json,
+        } => {
+            let dataset = load::scan(&data)?;
+            let mut images = dataset.images.clone();
+            if let Some(file) = split_file {
+                images = split::read_split(&images, &dataset.root, &file)?;
+            }
+            check_writable(&out)?;
+            // In JSON mode stdout carries only the JSON: a bar on a terminal, else nothing.
+            let progress = if json && !std::io::stderr().is_terminal() {
+                Progress::Quiet
+            } else {
+                Progress::Auto
+            };
+            let options = DecodeOptions::new()
+                .size(size)
+                .exact(exact)
+                .cache(!no_cache)
+                .progress(progress);
+            let features = decode::features(&images, &options)?;
+            cache::write_features(&features, &out)?;
+            let report = FeaturesReport::new(&features, &images, &out)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                report.print();
+            }
+        }
     }
     Ok(())
+}
+
+/// Fails early, before minutes of decoding, when the output cannot be written.
+fn check_writable(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the output folder {}: {e}", dir.display()))?;
+    }
+    let probe = out.with_extension("write-test");
+    std::fs::File::create(&probe)
+        .map_err(|e| format!("cannot write the output {}: {e}", out.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct FeaturesReport {
+    out: PathBuf,
+    settings: String,
+    rows: usize,
+    cols: usize,
+    decoded: usize,
+    from_cache: usize,
+    rejects: Vec<decode::Reject>,
+    seconds: f64,
+    images_per_second: f64,
+    megabytes_per_second: f64,
+}
+
+impl FeaturesReport {
+    fn new(
+        features: &Features,
+        images: &polars::prelude::DataFrame,
+        out: &Path,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        // Throughput counts every file the run went through: decoded, loaded or rejected.
+        let bytes: u64 = frame::column(images, "bytes")?
+            .cast(&polars::prelude::DataType::UInt64)?
+            .u64()?
+            .iter()
+            .flatten()
+            .sum();
+        let seconds = features.seconds.max(1e-9);
+        let files = features.rows() + features.rejects.len();
+        Ok(FeaturesReport {
+            out: out.to_path_buf(),
+            settings: features.options.key(),
+            rows: features.rows(),
+            cols: features.cols(),
+            decoded: features.decoded,
+            from_cache: features.rows() - features.decoded,
+            rejects: features.rejects.clone(),
+            seconds: features.seconds,
+            images_per_second: files as f64 / seconds,
+            megabytes_per_second: bytes as f64 / 1e6 / seconds,
+        })
+    }
+
+    fn print(&self) {
+        println!(
+            "{} images x {} features ({}): {} decoded, {} from the cache, {} rejected",
+            self.rows,
+            self.cols,
+            self.settings,
+            self.decoded,
+            self.from_cache,
+            self.rejects.len()
+        );
+        for reject in &self.rejects {
+            println!("  rejected {}: {}", reject.path.display(), reject.reason);
+        }
+        println!(
+            "{:.2} s, {:.0} images/s, {:.1} MB/s; wrote {}",
+            self.seconds,
+            self.images_per_second,
+            self.megabytes_per_second,
+            self.out.display()
+        );
+    }
 }
 
 #[derive(Serialize)]

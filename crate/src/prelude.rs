@@ -3,6 +3,8 @@
 //! Besides the crate's own names this brings polars' prelude (DataFrame, col, lit, ...), so a
 //! notebook never depends on polars itself and its version never drifts from the crate's.
 
+pub use crate::cache;
+pub use crate::decode::{self, DecodeOptions, Features, Progress};
 pub use crate::error::{Error, Result};
 pub use crate::frame;
 pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};

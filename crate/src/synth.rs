@@ -206,20 +206,7 @@ fn read_marker(root: &Path) -> Option<SynthSummary> {
 /// Where the default synthetic dataset lives: `$XRAY_LAB_CACHE`, else `$XDG_CACHE_HOME/xray-lab`,
 /// else `~/.cache/xray-lab`, else the system's temporary folder; then `synthetic-v<N>-seed42`.
 pub fn default_root() -> PathBuf {
-    let base = std::env::var_os("XRAY_LAB_CACHE")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .filter(|v| !v.is_empty())
-                .map(|p| PathBuf::from(p).join("xray-lab"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache/xray-lab"))
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("xray-lab"));
+    let base = crate::cache::cache_dir();
     base.join(format!("synthetic-v{GENERATOR_VERSION}-seed{DEFAULT_SEED}"))
 }
 

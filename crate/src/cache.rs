@@ -1,0 +1,387 @@
+//! The feature cache: decoded features kept as Arrow IPC files, so a re-run loads instead of
+//! decoding.
+//!
+//! One file per decode setting (`features-v1-150px-dct.arrow` under [`cache_dir`]), one row per
+//! image ever decoded with it: `path`, `bytes`, `mtime_ns`, `histogram` (256 counts) and
+//! `features` (a list of `size * size` floats). A row is reused only when the file still has the
+//! same size and modification time; a changed or added file is decoded again and the cache is
+//! rewritten. Writes go to a temporary file in the same folder that is then renamed over the
+//! old one, so a crash mid-write leaves the previous cache (or none), never a partial one that
+//! loads. The same format is what `xray-lab features --out FILE` writes; polars and pyarrow read
+//! it (`pyarrow.ipc.open_file`).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use polars::prelude::*;
+use polars_io::{SerReader, SerWriter};
+
+use crate::decode::DecodeOptions;
+use crate::error::{Error, PolarsContext, Result};
+use crate::frame;
+
+/// The cache format's version: a change makes old cache files be ignored.
+const FORMAT: u32 = 1;
+
+/// The folder for caches: `$XRAY_LAB_CACHE`, else `$XDG_CACHE_HOME/xray-lab`, else
+/// `~/.cache/xray-lab`, else the system's temporary folder.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XRAY_LAB_CACHE")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .filter(|v| !v.is_empty())
+                .map(|p| PathBuf::from(p).join("xray-lab"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache/xray-lab"))
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("xray-lab"))
+}
+
+/// The cache file for a decode setting.
+pub fn cache_file(options: &DecodeOptions) -> PathBuf {
+    cache_dir().join(format!("features-v{FORMAT}-{}.arrow", options.key()))
+}
+
+/// A file's size and modification time: a cached row is reused only while both are unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Modification time in nanoseconds since 1970.
+    pub mtime_ns: i64,
+}
+
+impl Stamp {
+    /// The stamp of a file, or `None` when it cannot be read.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let mtime = meta.modified().ok()?;
+        let ns = match mtime.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_nanos() as i64,
+            Err(e) => -(e.duration().as_nanos() as i64),
+        };
+        Some(Stamp {
+            bytes: meta.len(),
+            mtime_ns: ns,
+        })
+    }
+}
+
+/// The rows of one cache file, in memory.
+pub(crate) struct Cache {
+    file: PathBuf,
+    p: usize,
+    paths: Vec<String>,
+    stamps: Vec<Stamp>,
+    matrix: Vec<f32>,
+    histograms: Vec<[u32; 256]>,
+    index: HashMap<String, usize>,
+}
+
+impl Cache {
+    pub(crate) fn empty(options: &DecodeOptions) -> Cache {
+        Cache {
+            file: cache_file(options),
+            p: (options.side() * options.side()) as usize,
+            paths: vec![],
+            stamps: vec![],
+            matrix: vec![],
+            histograms: vec![],
+            index: HashMap::new(),
+        }
+    }
+
+    /// Loads the cache of this setting; a missing or unreadable cache is an empty one (an
+    /// unreadable one is reported once and then replaced).
+    pub(crate) fn open(options: &DecodeOptions) -> Cache {
+        let mut cache = Cache::empty(options);
+        if !cache.file.exists() {
+            return cache;
+        }
+        if let Err(e) = cache.load() {
+            println!(
+                "note: ignoring the feature cache {} ({e}); it will be rebuilt",
+                cache.file.display()
+            );
+            return Cache::empty(options);
+        }
+        cache
+    }
+
+    fn load(&mut self) -> Result<()> {
+        let table = read_table(&self.file)?;
+        let paths = crate::decode::strings(&table, "path")?;
+        let bytes = u64s(&table, "bytes")?;
+        let mtime = frame::column(&table, "mtime_ns")?
+            .i64()
+            .ctx("reading the cache")?
+            .iter()
+            .map(|v| v.unwrap_or(i64::MIN))
+            .collect::<Vec<_>>();
+        let matrix = flat_f32(&table, "features", self.p)?;
+        let hist = flat_u32(&table, "histogram", 256)?;
+        self.histograms = hist
+            .chunks_exact(256)
+            .map(|c| c.try_into().expect("256 bins"))
+            .collect();
+        self.stamps = bytes
+            .into_iter()
+            .zip(mtime)
+            .map(|(bytes, mtime_ns)| Stamp { bytes, mtime_ns })
+            .collect();
+        self.index = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), i))
+            .collect();
+        self.paths = paths;
+        self.matrix = matrix;
+        Ok(())
+    }
+
+    pub(crate) fn find(&self, path: &str, stamp: &Stamp) -> Option<usize> {
+        let &at = self.index.get(path)?;
+        (self.stamps[at] == *stamp).then_some(at)
+    }
+
+    pub(crate) fn copy_row(&self, at: usize, row: &mut [f32], histogram: &mut [u32; 256]) {
+        row.copy_from_slice(&self.matrix[at * self.p..(at + 1) * self.p]);
+        *histogram = self.histograms[at];
+    }
+
+    /// Adds the newly decoded rows (replacing older rows of the same path) and rewrites the file
+    /// atomically (temporary file, then rename).
+    pub(crate) fn update(
+        &self,
+        paths: &[String],
+        stamps: &[Option<Stamp>],
+        keep: &[usize],
+        fresh_rows: &[usize],
+        matrix: &[f32],
+        histograms: &[[u32; 256]],
+    ) -> Result<()> {
+        let p = self.p;
+        let replaced: std::collections::HashSet<&str> = fresh_rows
+            .iter()
+            .map(|&k| paths[keep[k]].as_str())
+            .collect();
+        let old: Vec<usize> = (0..self.paths.len())
+            .filter(|&i| !replaced.contains(self.paths[i].as_str()))
+            .collect();
+        // Every output row: an old cached row, or a freshly decoded one (with its stamp).
+        enum Row {
+            Old(usize),
+            Fresh(usize, usize, Stamp),
+        }
+        let rows: Vec<Row> = old
+            .into_iter()
+            .map(Row::Old)
+            .chain(fresh_rows.iter().filter_map(|&k| {
+                let i = keep[k];
+                stamps[i].map(|stamp| Row::Fresh(k, i, stamp))
+            }))
+            .collect();
+        write_batches_atomically(&self.file, rows.len(), |range| {
+            let n = range.len();
+            let mut out_paths = Vec::with_capacity(n);
+            let mut out_bytes = Vec::with_capacity(n);
+            let mut out_mtime = Vec::with_capacity(n);
+            let mut features = ListPrimitiveChunkedBuilder::<Float32Type>::new(
+                "features".into(),
+                n,
+                n * p,
+                DataType::Float32,
+            );
+            let mut hist = ListPrimitiveChunkedBuilder::<UInt32Type>::new(
+                "histogram".into(),
+                n,
+                n * 256,
+                DataType::UInt32,
+            );
+            for row in &rows[range] {
+                match *row {
+                    Row::Old(i) => {
+                        out_paths.push(self.paths[i].clone());
+                        out_bytes.push(self.stamps[i].bytes);
+                        out_mtime.push(self.stamps[i].mtime_ns);
+                        features.append_slice(&self.matrix[i * p..(i + 1) * p]);
+                        hist.append_slice(&self.histograms[i]);
+                    }
+                    Row::Fresh(k, i, stamp) => {
+                        out_paths.push(paths[i].clone());
+                        out_bytes.push(stamp.bytes);
+                        out_mtime.push(stamp.mtime_ns);
+                        features.append_slice(&matrix[k * p..(k + 1) * p]);
+                        hist.append_slice(&histograms[k]);
+                    }
+                }
+            }
+            DataFrame::new_infer_height(vec![
+                Column::new("path".into(), out_paths),
+                Column::new("bytes".into(), out_bytes),
+                Column::new("mtime_ns".into(), out_mtime),
+                hist.finish().into_series().into(),
+                features.finish().into_series().into(),
+            ])
+            .ctx("building the feature cache")
+        })
+    }
+}
+
+/// Rows per Arrow record batch: the feature files are written a batch at a time, so writing
+/// costs one batch of memory (256 x 22,500 floats = 23 MB), not a second copy of the matrix.
+const BATCH_ROWS: usize = 256;
+
+/// Writes `rows` rows as Arrow IPC, `batch(range)` building the table of each range of rows: to
+/// `FILE.tmp-PID` in the same folder, then renamed over `file`, so a crash never leaves a
+/// partial file under the real name.
+pub(crate) fn write_batches_atomically(
+    file: &Path,
+    rows: usize,
+    batch: impl Fn(std::ops::Range<usize>) -> Result<DataFrame>,
+) -> Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = file.with_extension(format!("arrow.tmp-{}", std::process::id()));
+    let ipc_error = |e: PolarsError| Error::Image {
+        path: tmp.clone(),
+        reason: format!("cannot write Arrow IPC: {e}"),
+    };
+    let result = (|| {
+        let out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let first = batch(0..rows.min(BATCH_ROWS))?;
+        let schema = first.schema().clone();
+        let arrow_schema = schema.to_arrow(CompatLevel::newest());
+        let fields = polars_arrow::io::ipc::write::default_ipc_fields(arrow_schema.iter_values());
+        let mut writer = polars_io::ipc::IpcWriter::new(std::io::BufWriter::new(out))
+            .batched(&schema, fields)
+            .map_err(ipc_error)?;
+        writer.write_batch(&first).map_err(ipc_error)?;
+        drop(first);
+        let mut start = BATCH_ROWS;
+        while start < rows {
+            let table = batch(start..rows.min(start + BATCH_ROWS))?;
+            writer.write_batch(&table).map_err(ipc_error)?;
+            start += BATCH_ROWS;
+        }
+        writer.finish().map_err(ipc_error)?;
+        drop(writer);
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, file).map_err(|e| Error::io(file, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Reads an Arrow IPC table written by this crate.
+pub fn read_table(file: &Path) -> Result<DataFrame> {
+    let handle = File::open(file).map_err(|e| Error::io(file, e))?;
+    let table = polars_io::ipc::IpcReader::new(handle)
+        .finish()
+        .map_err(|e| {
+            Error::InvalidInput(format!(
+                "{}: not a readable Arrow IPC file: {e}",
+                file.display()
+            ))
+        })?;
+    Ok(frame::fresh(&table))
+}
+
+fn u64s(table: &DataFrame, name: &str) -> Result<Vec<u64>> {
+    Ok(frame::column(table, name)?
+        .u64()
+        .ctx("reading the cache")?
+        .iter()
+        .map(|v| v.unwrap_or(u64::MAX))
+        .collect())
+}
+
+/// A list column of fixed-length rows, flattened (checked: every row has `width` values).
+fn flat_f32(table: &DataFrame, name: &str, width: usize) -> Result<Vec<f32>> {
+    let list = frame::column(table, name)?
+        .list()
+        .ctx("reading a list column")?
+        .rechunk()
+        .into_owned();
+    let mut out = Vec::with_capacity(list.len() * width);
+    if list.is_empty() {
+        return Ok(out);
+    }
+    for row in list.amortized_iter() {
+        let row = row.ok_or_else(|| Error::InvalidInput(format!("`{name}` has an empty row")))?;
+        let values = row.as_ref().f32().ctx("reading a list column")?;
+        if values.len() != width {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` has a row of {} values, expected {width}",
+                values.len()
+            )));
+        }
+        for chunk in values.downcast_iter() {
+            out.extend_from_slice(chunk.values());
+        }
+    }
+    Ok(out)
+}
+
+fn flat_u32(table: &DataFrame, name: &str, width: usize) -> Result<Vec<u32>> {
+    let list = frame::column(table, name)?
+        .list()
+        .ctx("reading a list column")?
+        .rechunk()
+        .into_owned();
+    let mut out = Vec::with_capacity(list.len() * width);
+    if list.is_empty() {
+        return Ok(out);
+    }
+    for row in list.amortized_iter() {
+        let row = row.ok_or_else(|| Error::InvalidInput(format!("`{name}` has an empty row")))?;
+        let values = row.as_ref().u32().ctx("reading a list column")?;
+        if values.len() != width {
+            return Err(Error::InvalidInput(format!(
+                "`{name}` has a row of {} values, expected {width}",
+                values.len()
+            )));
+        }
+        for chunk in values.downcast_iter() {
+            out.extend_from_slice(chunk.values());
+        }
+    }
+    Ok(out)
+}
+
+/// Writes decoded features to `file` (Arrow IPC, atomically): the cache's columns plus `class`,
+/// `label` and `subset`/`split`, and the rows' intensity statistics. Readable by polars and
+/// pyarrow.
+pub fn write_features(features: &crate::decode::Features, file: impl AsRef<Path>) -> Result<()> {
+    let p = features.cols();
+    let images = frame::fresh(&features.images);
+    write_batches_atomically(file.as_ref(), features.rows(), |range| {
+        let n = range.len();
+        let mut list = ListPrimitiveChunkedBuilder::<Float32Type>::new(
+            "features".into(),
+            n,
+            n * p,
+            DataType::Float32,
+        );
+        for i in range.clone() {
+            list.append_slice(features.row(i));
+        }
+        let mut table = images.slice(range.start as i64, n);
+        table
+            .with_column(list.finish().into_series().into())
+            .ctx("adding the features column")?;
+        Ok(table)
+    })
+}
