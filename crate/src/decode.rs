@@ -603,7 +603,110 @@ fn dct_factor(width: u32, height: u32, target: u32) -> u32 {
         .unwrap_or(1)
 }
 
+/// JPEG decoding with libjpeg-turbo (through the `mozjpeg` crate), for the common 8-bit
+/// grayscale, RGB and YCbCr files; CMYK, YCCK and 12/16-bit files go to [`decode_jpeg_rust`].
+///
+/// libjpeg reports a fatal error by unwinding (the crate's convention, without the panic
+/// hook, so nothing is printed); it is caught here and becomes the reason. Its warnings are
+/// recorded: a file that ends early decodes with gray filling the rest, and is rejected as
+/// truncated, as Pillow does; other warnings (stray bytes between markers) are accepted, as
+/// Pillow accepts them.
 fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<GrayImage, String> {
+    use mozjpeg::ColorSpace as CS;
+    TRUNCATED.with(|t| t.set(false));
+    let outcome = std::panic::catch_unwind(|| -> std::result::Result<Option<GrayImage>, String> {
+        let mut decoder = mozjpeg::Decompress::with_err(libjpeg_errors())
+            .from_mem(bytes)
+            .map_err(|e| format!("bad JPEG header: {e}"))?;
+        if !matches!(
+            decoder.color_space(),
+            CS::JCS_GRAYSCALE | CS::JCS_RGB | CS::JCS_YCbCr
+        ) || decoder.components().len() > 3
+        {
+            return Ok(None);
+        }
+        let (w, h) = (decoder.width() as u32, decoder.height() as u32);
+        check_pixels(w as u64, h as u64, options)?;
+        if !options.exact {
+            decoder.scale((8 / dct_factor(w, h, options.size)) as u8);
+        }
+        // YCbCr to gray keeps the luma channel, JFIF's Y = 0.299 R + 0.587 G + 0.114 B: the
+        // weights of PIL's convert("L").
+        let mut started = decoder
+            .grayscale()
+            .map_err(|e| format!("cannot decode JPEG: {e}"))?;
+        let (out_w, out_h) = (started.width() as u32, started.height() as u32);
+        let pixels: Vec<u8> = started
+            .read_scanlines()
+            .map_err(|e| format!("corrupt JPEG: {e}"))?;
+        let _ = started.finish();
+        if TRUNCATED.with(|t| t.get()) {
+            return Err("truncated JPEG: the file ends before its image data does".into());
+        }
+        GrayImage::from_raw(out_w, out_h, pixels)
+            .map(Some)
+            .ok_or_else(|| "corrupt JPEG: fewer pixels than its header claims".into())
+    });
+    match outcome {
+        Ok(Ok(Some(image))) => Ok(image),
+        Ok(Ok(None)) => decode_jpeg_rust(bytes, options),
+        Ok(Err(reason)) => Err(reason),
+        Err(panic) => Err(match panic.downcast::<String>() {
+            Ok(message) => format!("corrupt JPEG: {}", message.trim_start_matches("libjpeg: ")),
+            Err(_) => "corrupt JPEG".into(),
+        }),
+    }
+}
+
+thread_local! {
+    /// Set by libjpeg's warning hook when the data ended early (JWRN_JPEG_EOF).
+    static TRUNCATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn libjpeg_errors() -> mozjpeg_sys::jpeg_error_mgr {
+    // SAFETY: jpeg_std_error fills every field of the zeroed struct with libjpeg's defaults.
+    let mut errors: mozjpeg_sys::jpeg_error_mgr = unsafe { std::mem::zeroed() };
+    unsafe { mozjpeg_sys::jpeg_std_error(&mut errors) };
+    errors.error_exit = Some(libjpeg_fatal);
+    errors.emit_message = Some(libjpeg_message);
+    errors
+}
+
+extern "C-unwind" fn libjpeg_message(
+    cinfo: &mut mozjpeg_sys::jpeg_common_struct,
+    level: std::os::raw::c_int,
+) {
+    // SAFETY: libjpeg passes its own struct, whose `err` is the manager set above.
+    let code = unsafe { cinfo.err.as_ref() }.map(|e| e.msg_code);
+    if level < 0 && code == Some(mozjpeg_sys::JWRN_JPEG_EOF) {
+        TRUNCATED.with(|t| t.set(true));
+    }
+}
+
+extern "C-unwind" fn libjpeg_fatal(cinfo: &mut mozjpeg_sys::jpeg_common_struct) {
+    let mut buffer = [0u8; 80];
+    // SAFETY: as the mozjpeg crate's own handler: format_message writes a NUL-terminated message
+    // of at most 80 bytes into the buffer (the binding declares it `&[u8; 80]`, hence the cast).
+    unsafe {
+        if let Some(format) = cinfo.err.as_ref().and_then(|e| e.format_message) {
+            let format: unsafe extern "C-unwind" fn(
+                &mut mozjpeg_sys::jpeg_common_struct,
+                &mut [u8; 80],
+            ) = std::mem::transmute(format);
+            format(cinfo, &mut buffer);
+        }
+    }
+    let text = buffer.split(|&c| c == 0).next().unwrap_or_default();
+    let message = format!("libjpeg: {}", String::from_utf8_lossy(text));
+    // Unwinds to the catch_unwind in decode_jpeg without running the panic hook (no output).
+    std::panic::resume_unwind(Box::new(message));
+}
+
+/// JPEG decoding in pure Rust (jpeg-decoder): CMYK/YCCK (Adobe) and 12/16-bit files.
+fn decode_jpeg_rust(
+    bytes: &[u8],
+    options: &DecodeOptions,
+) -> std::result::Result<GrayImage, String> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder
         .read_info()
