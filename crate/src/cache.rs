@@ -17,6 +17,7 @@ use std::time::UNIX_EPOCH;
 
 use polars::prelude::*;
 use polars_io::{SerReader, SerWriter};
+use serde::{Deserialize, Serialize};
 
 use crate::decode::DecodeOptions;
 use crate::error::{Error, PolarsContext, Result};
@@ -172,8 +173,10 @@ impl Cache {
             .iter()
             .map(|&k| paths[keep[k]].as_str())
             .collect();
+        // Rows of files that no longer exist are dropped, so the cache does not grow forever.
         let old: Vec<usize> = (0..self.paths.len())
             .filter(|&i| !replaced.contains(self.paths[i].as_str()))
+            .filter(|&i| Path::new(&self.paths[i]).exists())
             .collect();
         // Every output row: an old cached row, or a freshly decoded one (with its stamp).
         enum Row {
@@ -250,7 +253,7 @@ pub(crate) fn write_batches_atomically(
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let tmp = file.with_extension(format!("arrow.tmp-{}", std::process::id()));
+    let tmp = temporary_name(file);
     let ipc_error = |e: PolarsError| Error::Image {
         path: tmp.clone(),
         reason: format!("cannot write Arrow IPC: {e}"),
@@ -384,4 +387,130 @@ pub fn write_features(features: &crate::decode::Features, file: impl AsRef<Path>
             .ctx("adding the features column")?;
         Ok(table)
     })
+}
+
+/// A temporary name beside `file`, unique per process and call: `NAME.tmp-PID-N`.
+fn temporary_name(file: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}-{n}", std::process::id()));
+    file.with_file_name(name)
+}
+
+/// The key of a file in the caches: its absolute path (caches are shared by every dataset).
+pub(crate) fn key(path: &str) -> String {
+    std::path::absolute(path)
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| path.to_string())
+}
+
+/// What is known of one file at one stamp: its header facts and its content hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FileRecord {
+    bytes: u64,
+    mtime_ns: i64,
+    #[serde(default)]
+    facts: Option<std::result::Result<crate::decode::ImageFacts, String>>,
+    #[serde(default)]
+    content_hash: Option<String>,
+}
+
+/// The per-file facts cache (`files-v1.json` under [`cache_dir`]): header facts and content
+/// hashes, reused while a file keeps its size and modification time. Small (about 200 bytes a
+/// file), so JSON; written to a temporary name and renamed into place like the feature cache.
+pub(crate) struct FileFacts {
+    file: PathBuf,
+    records: HashMap<String, FileRecord>,
+    changed: bool,
+}
+
+impl FileFacts {
+    /// Loads the cache; a missing or unreadable one is empty (and replaced on save).
+    pub(crate) fn open() -> FileFacts {
+        let file = cache_dir().join(format!("files-v{FORMAT}.json"));
+        let records = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        FileFacts {
+            file,
+            records,
+            changed: false,
+        }
+    }
+
+    fn record(&self, key: &str, stamp: &Stamp) -> Option<&FileRecord> {
+        self.records
+            .get(key)
+            .filter(|r| r.bytes == stamp.bytes && r.mtime_ns == stamp.mtime_ns)
+    }
+
+    fn record_mut(&mut self, key: &str, stamp: &Stamp) -> &mut FileRecord {
+        self.changed = true;
+        let fresh = FileRecord {
+            bytes: stamp.bytes,
+            mtime_ns: stamp.mtime_ns,
+            facts: None,
+            content_hash: None,
+        };
+        let record = self
+            .records
+            .entry(key.to_string())
+            .or_insert_with(|| fresh.clone());
+        if record.bytes != stamp.bytes || record.mtime_ns != stamp.mtime_ns {
+            *record = fresh;
+        }
+        record
+    }
+
+    pub(crate) fn facts(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+    ) -> Option<std::result::Result<crate::decode::ImageFacts, String>> {
+        self.record(key, stamp)?.facts.clone()
+    }
+
+    pub(crate) fn hash(&self, key: &str, stamp: &Stamp) -> Option<String> {
+        self.record(key, stamp)?.content_hash.clone()
+    }
+
+    pub(crate) fn set_facts(
+        &mut self,
+        key: &str,
+        stamp: &Stamp,
+        facts: std::result::Result<crate::decode::ImageFacts, String>,
+    ) {
+        self.record_mut(key, stamp).facts = Some(facts);
+    }
+
+    pub(crate) fn set_hash(&mut self, key: &str, stamp: &Stamp, hash: String) {
+        self.record_mut(key, stamp).content_hash = Some(hash);
+    }
+
+    /// Writes the cache if anything changed, dropping files that no longer exist. A cache that
+    /// cannot be written only costs time on the next run, so that is reported, not an error.
+    pub(crate) fn save(mut self) {
+        if !self.changed {
+            return;
+        }
+        self.records.retain(|path, _| Path::new(path).exists());
+        let result = (|| -> Result<()> {
+            if let Some(dir) = self.file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            let tmp = temporary_name(&self.file);
+            let bytes = serde_json::to_vec(&self.records)
+                .map_err(|e| Error::InvalidInput(format!("cannot encode the facts cache: {e}")))?;
+            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, &self.file).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::io(&self.file, e)
+            })
+        })();
+        if let Err(e) = result {
+            println!("note: the file facts cache was not updated: {e}");
+        }
+    }
 }

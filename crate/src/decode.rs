@@ -342,7 +342,7 @@ pub(crate) fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
 // Facts from the headers.
 
 /// What a file's header says, without decoding its pixels.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageFacts {
     /// Width in pixels.
     pub width: u32,
@@ -441,8 +441,28 @@ fn mode_name(color: image::ColorType) -> &'static str {
 /// full Kaggle dataset.
 pub fn facts(images: &DataFrame) -> Result<DataFrame> {
     let paths = strings(images, "path")?;
-    let found: Vec<std::result::Result<ImageFacts, String>> =
-        paths.par_iter().map(|p| read_facts(Path::new(p))).collect();
+    // Reused from the file facts cache while a file keeps its size and modification time.
+    let mut cache = crate::cache::FileFacts::open();
+    let looked_up: Vec<(String, Option<crate::cache::Stamp>, Option<_>)> = paths
+        .par_iter()
+        .map(|p| {
+            let key = crate::cache::key(p);
+            let stamp = crate::cache::Stamp::of(Path::new(p));
+            let known = stamp.as_ref().and_then(|s| cache.facts(&key, s));
+            (key, stamp, known)
+        })
+        .collect();
+    let found: Vec<std::result::Result<ImageFacts, String>> = paths
+        .par_iter()
+        .zip(&looked_up)
+        .map(|(p, (_, _, known))| known.clone().unwrap_or_else(|| read_facts(Path::new(p))))
+        .collect();
+    for ((key, stamp, known), facts) in looked_up.iter().zip(&found) {
+        if let (Some(stamp), None) = (stamp, known) {
+            cache.set_facts(key, stamp, facts.clone());
+        }
+    }
+    cache.save();
     let ok = |f: &dyn Fn(&ImageFacts) -> Option<u32>| -> Vec<Option<u32>> {
         found.iter().map(|r| r.as_ref().ok().and_then(f)).collect()
     };
@@ -899,14 +919,7 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
         .map(|path| crate::cache::Stamp::of(Path::new(path)))
         .collect();
     // The cache is shared by every dataset decoded with these settings: key it by absolute path.
-    let keys: Vec<String> = paths
-        .iter()
-        .map(|p| {
-            std::path::absolute(p)
-                .map(|a| a.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| p.clone())
-        })
-        .collect();
+    let keys: Vec<String> = paths.iter().map(|p| crate::cache::key(p)).collect();
     let hits: Vec<Option<usize>> = keys
         .iter()
         .zip(&stamps)

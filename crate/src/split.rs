@@ -691,17 +691,35 @@ pub fn check_leakage(images: &DataFrame) -> Result<()> {
 
 /// Add a `content_hash` column: a 128-bit XXH3 of each file's bytes, read in parallel, so
 /// [`leaks`] also finds identical images under different names. Unreadable files get null.
+/// Hashes are cached with the header facts (see [`crate::cache`]) while a file keeps its size
+/// and modification time, so a second call reads no file.
 pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
     let rows = read_rows(images, &["path"], "hashing file contents")?;
-    let hashes: Vec<Option<String>> = rows
+    // Reused from the file facts cache while a file keeps its size and modification time.
+    let mut cache = crate::cache::FileFacts::open();
+    let hashed: Vec<(String, Option<crate::cache::Stamp>, Option<String>, bool)> = rows
         .path
         .par_iter()
         .map(|p| {
-            std::fs::read(Path::new(p))
+            let key = crate::cache::key(p);
+            let stamp = crate::cache::Stamp::of(Path::new(p));
+            if let Some(hash) = stamp.as_ref().and_then(|s| cache.hash(&key, s)) {
+                return (key, stamp, Some(hash), false);
+            }
+            let hash = std::fs::read(Path::new(p))
                 .ok()
-                .map(|b| format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&b)))
+                .map(|b| format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&b)));
+            (key, stamp, hash, true)
         })
         .collect();
+    let mut hashes = Vec::with_capacity(hashed.len());
+    for (key, stamp, hash, computed) in hashed {
+        if let (true, Some(stamp), Some(hash)) = (computed, stamp, &hash) {
+            cache.set_hash(&key, &stamp, hash.clone());
+        }
+        hashes.push(hash);
+    }
+    cache.save();
     let mut out = frame::fresh(images);
     out.with_column(Column::new("content_hash".into(), hashes))
         .ctx("adding content hashes")?;

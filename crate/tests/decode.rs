@@ -332,11 +332,30 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
     assert_eq!(second.matrix, first.matrix);
     assert_eq!(second.histograms, first.histograms);
 
+    // Header facts and content hashes are cached per file too.
+    let facts_before = decode::facts(&images).unwrap();
+    let hashes_before = split::add_content_hash(&images).unwrap();
+    assert!(cache.join("files-v1.json").exists());
+    assert_eq!(decode::facts(&images).unwrap(), facts_before);
+    assert_eq!(split::add_content_hash(&images).unwrap(), hashes_before);
+
     // A changed file (new bytes, new size) is decoded again, and only it.
     let paths = strings(&images, "path");
     let changed = &paths[3];
     let other = std::fs::read(&paths[5]).unwrap();
     std::fs::write(changed, &other).unwrap();
+    // ... and its facts and hash are read again (they now equal those of the file it copies).
+    let facts_after = decode::facts(&images).unwrap();
+    let widths = frame::column(&facts_after, "width")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .clone();
+    assert_eq!(widths.get(3), widths.get(5));
+    let hashes = strings(&split::add_content_hash(&images).unwrap(), "content_hash");
+    let before = strings(&hashes_before, "content_hash");
+    assert_ne!(before[3], before[5]);
+    assert_eq!(hashes[3], hashes[5]);
     let third = decode::features(&images, &options).unwrap();
     assert_eq!(third.decoded, 1);
     assert_eq!(third.row(3), first.row(5));

@@ -121,3 +121,118 @@ fn classes_per_subset_and_compared_subsets_draw_a_bar_per_class_and_per_table() 
     let svg = plot::classes_per_subset(&empty).unwrap().to_svg().unwrap();
     assert!(svg.contains("no data"));
 }
+
+/// Pixels in a class's colour, exact or blended (translucent areas), within a tolerance.
+fn near_color_pixels(rgb: &[u8], c: plotters::style::RGBColor) -> usize {
+    rgb.chunks_exact(3)
+        .filter(|p| {
+            (p[0] as i32 - c.0 as i32).abs() < 40
+                && (p[1] as i32 - c.1 as i32).abs() < 40
+                && (p[2] as i32 - c.2 as i32).abs() < 40
+        })
+        .count()
+}
+
+#[test]
+fn size_and_intensity_figures_draw_each_class_and_handle_empty_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    SynthOptions::new()
+        .scale(0.02)
+        .write(tmp.path().join("data"))
+        .unwrap();
+    let dataset = load::scan(tmp.path().join("data")).unwrap();
+    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+    let facts = decode::facts(&images).unwrap();
+
+    let sizes = plot::image_sizes(&facts).unwrap();
+    let width_hist = plot::size_histogram(&facts, "width", 20).unwrap();
+    let stats = decode::size_stats(&facts, "subset").unwrap();
+    let size_stats = plot::size_stats_per_subset(&stats, "width").unwrap();
+    let features = decode::features(
+        &images,
+        &DecodeOptions::new()
+            .size(32)
+            .cache(false)
+            .progress(Progress::Quiet),
+    )
+    .unwrap();
+    let intensities =
+        plot::intensity_histograms(&features.intensity_histograms().unwrap()).unwrap();
+    let intensity_stats =
+        plot::intensity_stats_per_subset(&features.intensity_stats("subset").unwrap()).unwrap();
+
+    for (figure, texts) in [
+        (
+            &sizes,
+            vec![
+                "Image sizes by class",
+                "NORMAL",
+                "PNEUMONIA",
+                "width (pixels)",
+            ],
+        ),
+        (
+            &width_hist,
+            vec!["Image width by class", "NORMAL", "PNEUMONIA"],
+        ),
+        (
+            &size_stats,
+            vec!["min", "max", "mean", "std", "train", "validation"],
+        ),
+        (
+            &intensities,
+            vec!["Pixel intensities by class", "NORMAL", "PNEUMONIA"],
+        ),
+        (&intensity_stats, vec!["mean", "std", "test", "validation"]),
+    ] {
+        let svg = figure.to_svg().unwrap();
+        for text in texts {
+            assert!(svg.contains(text), "{}: SVG lacks {text:?}", figure.title());
+        }
+        let rgb = figure.to_rgb().unwrap();
+        let f = drawn_fraction(&rgb);
+        assert!(
+            f > 0.02 && f < 0.9,
+            "{}: drawn fraction {f}",
+            figure.title()
+        );
+        let saved = figure
+            .save(tmp.path().join("figures").join(figure.title()))
+            .unwrap();
+        assert!(saved
+            .iter()
+            .all(|p| std::fs::metadata(p).unwrap().len() > 1000));
+    }
+    // Each class is drawn in its own colour in the class figures.
+    for figure in [&sizes, &width_hist, &intensities] {
+        let rgb = figure.to_rgb().unwrap();
+        for class in ["NORMAL", "PNEUMONIA"] {
+            let n = near_color_pixels(&rgb, plot::class_color(class));
+            assert!(
+                n > 50,
+                "{}: {class} has {n} pixels in its colour",
+                figure.title()
+            );
+        }
+    }
+
+    // Empty inputs: an honest empty chart or a clear error, never a panic.
+    let empty = facts.head(Some(0));
+    assert!(plot::image_sizes(&empty)
+        .unwrap()
+        .to_svg()
+        .unwrap()
+        .contains("no data"));
+    assert!(plot::size_histogram(&empty, "width", 10)
+        .unwrap()
+        .to_svg()
+        .unwrap()
+        .contains("no data"));
+    let err = plot::size_stats_per_subset(&facts, "width").unwrap_err();
+    assert!(
+        err.to_string().contains("width_min") || err.to_string().contains("subset"),
+        "{err}"
+    );
+    let err = plot::size_histogram(&facts, "no_such_column", 10).unwrap_err();
+    assert!(err.to_string().contains("no_such_column"), "{err}");
+}

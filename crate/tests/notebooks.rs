@@ -60,6 +60,7 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
             .arg(&notebook)
             .env("XRAY_LAB_DATA", &data)
             .env("XRAY_LAB_OUT", out.join("figures"))
+            .env("XRAY_LAB_CACHE", tmp.path().join("cache"))
             .status()
             .unwrap();
         assert!(

@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::BarChart;
+use super::xy::{CurveChart, ScatterChart};
 use crate::error::{Error, Result};
 
 /// The font every figure uses, bundled so text renders without system fonts.
@@ -33,6 +34,8 @@ fn register_fonts() {
 #[derive(Debug, Clone)]
 pub(crate) enum Chart {
     Bars(BarChart),
+    Scatter(ScatterChart),
+    Curves(CurveChart),
 }
 
 /// A figure: a title, a size in pixels and what to draw.
@@ -90,6 +93,8 @@ impl Figure {
         area.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
         match &self.chart {
             Chart::Bars(bars) => bars.draw(area, &self.title).map_err(fail),
+            Chart::Scatter(points) => points.draw(area, &self.title).map_err(fail),
+            Chart::Curves(curves) => curves.draw(area, &self.title).map_err(fail),
         }
     }
 

@@ -22,9 +22,14 @@
 
 mod bars;
 mod figure;
+mod xy;
 
 pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
 pub use figure::Figure;
+pub use xy::{
+    image_sizes, intensity_histograms, intensity_stats_per_subset, size_histogram,
+    size_stats_per_subset,
+};
 
 use plotters::style::RGBColor;
 
