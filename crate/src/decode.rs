@@ -1050,7 +1050,8 @@ mod tests {
         assert_eq!(dct_factor(1000, 500, 150), 2);
         assert_eq!(dct_factor(400, 130, 150), 1);
         assert_eq!(dct_factor(1200, 1200, 150), 8);
-        assert_eq!(dct_factor(1199, 1199, 150), 4);
+        assert_eq!(dct_factor(1199, 1199, 150), 8); // 1199 / 8 rounds up to 150
+        assert_eq!(dct_factor(1190, 1190, 150), 4);
     }
 
     #[test]

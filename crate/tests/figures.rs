@@ -236,3 +236,34 @@ fn size_and_intensity_figures_draw_each_class_and_handle_empty_tables() {
     let err = plot::size_histogram(&facts, "no_such_column", 10).unwrap_err();
     assert!(err.to_string().contains("no_such_column"), "{err}");
 }
+
+#[test]
+fn the_sample_grid_shows_each_class_beside_its_grayscale_version_and_survives_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let images = load::scan(&real).unwrap().images;
+    let figure = plot::sample_grid(&images, 3, &DecodeOptions::new().cache(false)).unwrap();
+    let (w, h) = figure.size();
+    assert!(w > 900 && h > 400, "{w}x{h}");
+    let rgb = figure.to_rgb().unwrap();
+    let f = drawn_fraction(&rgb);
+    assert!(f > 0.3 && f < 0.95, "drawn fraction {f}");
+    let svg = figure.to_svg().unwrap();
+    assert!(svg.contains("data:image/png;base64,") && svg.len() > 50_000);
+    if let Ok(dir) = std::env::var("XRAY_LAB_FIGURES") {
+        figure
+            .save(std::path::Path::new(&dir).join("sample_grid"))
+            .unwrap();
+    }
+
+    // A file that cannot be decoded shows its reason in its cell; the grid is still made.
+    let data = tmp.path().join("data/train/NORMAL");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("broken.jpeg"), b"not a jpeg").unwrap();
+    let broken = load::scan(tmp.path().join("data")).unwrap().images;
+    let figure = plot::sample_grid(&broken, 2, &DecodeOptions::new().cache(false)).unwrap();
+    assert!(drawn_fraction(&figure.to_rgb().unwrap()) > 0.001);
+    // An empty table is a clear error.
+    let err = plot::sample_grid(&broken.head(Some(0)), 2, &DecodeOptions::new()).unwrap_err();
+    assert!(err.to_string().contains("at least one image"), "{err}");
+}

@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::bars::BarChart;
+use super::grid::Raster;
 use super::xy::{CurveChart, ScatterChart};
 use crate::error::{Error, Result};
 
@@ -15,7 +16,7 @@ static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// The family name figures ask for; registered with plotters' ab_glyph font loader.
 pub(crate) const FONT: &str = "sans-serif";
 
-fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         for style in [
@@ -36,6 +37,7 @@ pub(crate) enum Chart {
     Bars(BarChart),
     Scatter(ScatterChart),
     Curves(CurveChart),
+    Raster(Raster),
 }
 
 /// A figure: a title, a size in pixels and what to draw.
@@ -95,11 +97,24 @@ impl Figure {
             Chart::Bars(bars) => bars.draw(area, &self.title).map_err(fail),
             Chart::Scatter(points) => points.draw(area, &self.title).map_err(fail),
             Chart::Curves(curves) => curves.draw(area, &self.title).map_err(fail),
+            Chart::Raster(raster) => raster.draw(area).map_err(fail),
         }
     }
 
     /// The figure as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
+        if let Chart::Raster(_) = &self.chart {
+            // A picture made of photographs: embedded as one PNG, not drawn pixel by pixel.
+            use base64::Engine;
+            let png = base64::engine::general_purpose::STANDARD.encode(self.to_png()?);
+            let (w, h) = (self.width, self.height);
+            return Ok(format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" \
+                 viewBox=\"0 0 {w} {h}\"><title>{}</title><image width=\"{w}\" height=\"{h}\" \
+                 href=\"data:image/png;base64,{png}\"/></svg>",
+                self.title.replace('&', "&amp;").replace('<', "&lt;")
+            ));
+        }
         let mut svg = String::new();
         {
             let area =
