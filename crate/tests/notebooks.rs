@@ -93,11 +93,15 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
         }
         assert!(svg_outputs > 0, "{name} showed no figure inline");
     }
-    // The first notebook saved its figure in both formats.
-    for ext in ["svg", "png"] {
-        let file = out
-            .join("figures")
-            .join(format!("01_images_per_subset.{ext}"));
+    // The notebooks saved their figures in both formats.
+    let figures = [
+        "01_images_per_subset",
+        "03_image_sizes",
+        "04_intensity_histograms",
+        "04_sample_grid",
+    ];
+    for (stem, ext) in figures.iter().flat_map(|s| [(s, "svg"), (s, "png")]) {
+        let file = out.join("figures").join(format!("{stem}.{ext}"));
         assert!(
             std::fs::metadata(&file)
                 .map(|m| m.len() > 1000)

@@ -330,7 +330,7 @@ pub fn size_stats_per_subset(stats: &DataFrame, dimension: &str) -> Result<Figur
 }
 
 /// Pixel-intensity histograms per class (the resized grayscale images, 0-255), as shares of
-/// each class's pixels. Takes the table from
+/// each class's pixels, four gray levels per point. Takes the table from
 /// [`Features::intensity_histograms`](crate::decode::Features::intensity_histograms).
 pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
     frame::require(
@@ -341,12 +341,21 @@ pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
     let classes = texts(histograms, "class")?;
     let x = floats(histograms, "intensity")?;
     let y = floats(histograms, "share")?;
+    // Four gray levels per point (64 points): single levels are spiky where large flat areas
+    // (background, collimation) share one value, which hides the shape of the distribution.
+    const LEVELS: f64 = 4.0;
     let groups = class_names(&classes)
         .into_iter()
         .map(|name| {
-            let points = (0..classes.len())
-                .filter(|&i| classes[i] == name)
-                .filter_map(|i| Some((x[i]?, y[i]?)))
+            let mut sums: std::collections::BTreeMap<i64, f64> = Default::default();
+            for i in (0..classes.len()).filter(|&i| classes[i] == name) {
+                if let (Some(x), Some(y)) = (x[i], y[i]) {
+                    *sums.entry((x / LEVELS).floor() as i64).or_default() += y;
+                }
+            }
+            let points = sums
+                .into_iter()
+                .map(|(b, share)| ((b as f64 + 0.5) * LEVELS, share))
                 .collect();
             let color = class_color(&name);
             (name, color, points)
@@ -354,7 +363,7 @@ pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
         .collect();
     let chart = CurveChart {
         groups,
-        x_label: "pixel intensity (0 black - 255 white)".into(),
+        x_label: "pixel intensity (0 black - 255 white), 4 levels per point".into(),
         y_label: "share of the class's pixels".into(),
     };
     Ok(Figure::new(
