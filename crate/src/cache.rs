@@ -514,3 +514,17 @@ impl FileFacts {
         }
     }
 }
+
+/// Writes `bytes` to `FILE.tmp-PID` beside `file`, then renames it over `file`: a crash never
+/// leaves a partial file under the real name.
+pub(crate) fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let tmp = temporary_name(file);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, file).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(file, e)
+    })
+}

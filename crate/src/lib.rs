@@ -9,6 +9,8 @@
 //! * [`load`]: find the images under a root and describe them in a polars DataFrame;
 //! * [`synth`]: a realistic synthetic dataset in the Kaggle layout, the default when no data is given;
 //! * [`split`]: the report's resplit, made disjoint, exact, reproducible and leak-free;
+//! * [`decode`]: image facts from the headers, and 150x150 grayscale features, fast and cached;
+//! * [`train`]: the report's regularized linear regression and the classifiers it called for;
 //! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files.
 //!
 //! ```
@@ -36,6 +38,7 @@ pub mod plot;
 pub mod prelude;
 pub mod split;
 pub mod synth;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use {image, plotters, polars};

@@ -11,5 +11,6 @@ pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};
 pub use crate::plot::{self, Figure};
 pub use crate::split::{self, Amount, ResplitOptions, ValFolder};
 pub use crate::synth::{self, SynthOptions};
+pub use crate::train::{self, Evaluation, Model, Samples, TrainOptions};
 pub use crate::{data_root, output_dir, report_style_counts};
 pub use polars::prelude::*;

@@ -1,0 +1,723 @@
+//! Train: the report's regularized linear regression and the classifiers it called for, fitted
+//! on train, tuned on validation, judged on test.
+//!
+//! ```no_run
+//! use xray_lab::prelude::*;
+//! let dataset = load::scan(data_root()?)?;
+//! let images = split::default_split(&dataset)?;                 // train / validation / test
+//! let features = decode::features(&images, &DecodeOptions::new())?;
+//! let evaluation = train::evaluate(&features, &TrainOptions::new())?;
+//! println!("{}", evaluation.metrics_frame()?);                 // a row per model and subset
+//! # Ok::<(), xray_lab::Error>(())
+//! ```
+//!
+//! The models, each in [`Evaluation::models`]:
+//!
+//! | model | reads | how imbalance is handled | cost at n = 2,800, 150x150 (2 cores) |
+//! |---|---|---|---|
+//! | linear regression (the report's) | 22,500 pixels | threshold chosen on validation | about 2 s: Gram matrix once, one Cholesky solve per penalty |
+//! | logistic regression | 22,500 pixels | balanced class weights | a few seconds: 100 L-BFGS steps, each one pass over X |
+//! | decision tree | 15x15 block means | balanced class weights | milliseconds |
+//! | random forest (200 trees) | 15x15 block means | balanced class weights | about 0.2 s |
+//! | shortcut checks | file size, width, height, aspect, channels | as above | milliseconds |
+//!
+//! Every model scores each image (a probability of PNEUMONIA; the linear regression's raw
+//! output), and every model's threshold is chosen on validation to maximise balanced accuracy
+//! (recall + specificity), so a 3-to-1 class ratio cannot buy accuracy by predicting PNEUMONIA
+//! for everyone. Trees read 15x15 block means (10x10 pixels averaged: 225 features) instead of
+//! the 22,500 pixels: a tree tries every feature at every split, so pixels cost 100 times more
+//! time for splits on single noisy pixels (see [`tree`] for what each choice scores).
+//!
+//! The shortcut checks fit the same classifiers on facts that are not pixels. On the real
+//! Kaggle data the classes differ in acquisition (PNEUMONIA files are smaller and wider), so a
+//! high score there warns that a pixel model may be reading the scanner, not the lungs.
+
+pub mod linear;
+pub mod metrics;
+pub mod tree;
+
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{DecodeOptions, Features};
+use crate::error::PolarsContext;
+use crate::{frame, Error, Result};
+use linear::{LogisticParameters, LogisticRegression, RidgeRegression};
+use metrics::{Metrics, RocPoint};
+use tree::{DecisionTree, ForestParameters, RandomForest, TreeParameters};
+
+/// Rows of features with their 0/1 labels: what a model is fitted on or scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Samples {
+    x: Vec<f32>,
+    cols: usize,
+    /// The label of each row: 0 NORMAL, 1 PNEUMONIA.
+    pub y: Vec<u32>,
+    /// The file of each row, when known.
+    pub paths: Vec<String>,
+}
+
+impl Samples {
+    /// Rows from a row-major matrix with `cols` values per row.
+    pub fn new(x: Vec<f32>, cols: usize, y: Vec<u32>) -> Result<Samples> {
+        if cols == 0 || x.len() != cols * y.len() {
+            return Err(Error::InvalidInput(format!(
+                "samples: {} values do not make {} rows of {cols}",
+                x.len(),
+                y.len()
+            )));
+        }
+        if let Some(bad) = y.iter().find(|&&v| v > 1) {
+            return Err(Error::InvalidInput(format!(
+                "samples: labels must be 0 or 1 (two classes), found {bad}"
+            )));
+        }
+        Ok(Samples {
+            x,
+            cols,
+            y,
+            paths: Vec::new(),
+        })
+    }
+
+    /// The rows of `features` whose `subset` column (or, when there is none, `split`) is
+    /// `subset`, in their order.
+    pub fn from_features(features: &Features, subset: &str) -> Result<Samples> {
+        let rows = subset_rows(&features.images, subset)?;
+        let cols = features.cols();
+        let mut x = Vec::with_capacity(rows.len() * cols);
+        for &i in &rows {
+            x.extend_from_slice(features.row(i));
+        }
+        let paths = crate::decode::strings(&features.images, "path")?;
+        let mut samples =
+            Samples::new(x, cols, rows.iter().map(|&i| features.labels[i]).collect())?;
+        samples.paths = rows.iter().map(|&i| paths[i].clone()).collect();
+        Ok(samples)
+    }
+
+    /// File facts that are not pixels, for the shortcut check: file size (kB), width, height,
+    /// aspect ratio (width / height) and channels, of the rows of `features` in `subset`.
+    /// Read from the file headers (cached), not decoded.
+    pub fn facts_of(features: &Features, subset: &str) -> Result<Samples> {
+        let rows = subset_rows(&features.images, subset)?;
+        let paths = crate::decode::strings(&features.images, "path")?;
+        let mut x = Vec::with_capacity(rows.len() * FACTS.len());
+        for &i in &rows {
+            x.extend(file_facts(Path::new(&paths[i]))?);
+        }
+        let mut samples = Samples::new(
+            x,
+            FACTS.len(),
+            rows.iter().map(|&i| features.labels[i]).collect(),
+        )?;
+        samples.paths = rows.iter().map(|&i| paths[i].clone()).collect();
+        Ok(samples)
+    }
+
+    /// How many rows.
+    pub fn rows(&self) -> usize {
+        self.y.len()
+    }
+
+    /// Values per row.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.x[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Square images (`side x side` per row) averaged over `factor x factor` blocks: 150x150
+    /// with factor 5 gives 30x30. Pixels past the last whole block are dropped.
+    pub fn pooled(&self, factor: usize) -> Result<Samples> {
+        let side = (self.cols as f64).sqrt().round() as usize;
+        if side * side != self.cols || factor == 0 || factor > side {
+            return Err(Error::InvalidInput(format!(
+                "pooling needs square images of at least {factor} pixels a side; rows have {} values",
+                self.cols
+            )));
+        }
+        let x: Vec<f32> = (0..self.rows())
+            .flat_map(|i| pool_row(self.row(i), side, factor))
+            .collect();
+        let out = side / factor;
+        Ok(Samples {
+            x,
+            cols: out * out,
+            y: self.y.clone(),
+            paths: self.paths.clone(),
+        })
+    }
+}
+
+/// The names of the shortcut facts, in [`Samples::facts_of`]'s column order.
+pub const FACTS: [&str; 5] = ["file kB", "width", "height", "aspect", "channels"];
+
+fn file_facts(path: &Path) -> Result<[f32; 5]> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let facts = crate::decode::read_facts(path).map_err(|reason| Error::Image {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok([
+        bytes as f32 / 1000.0,
+        facts.width as f32,
+        facts.height as f32,
+        facts.width as f32 / facts.height.max(1) as f32,
+        facts.channels as f32,
+    ])
+}
+
+fn pool_row(row: &[f32], side: usize, factor: usize) -> Vec<f32> {
+    let out = side / factor;
+    let mut pooled = vec![0f32; out * out];
+    let scale = 1.0 / (factor * factor) as f32;
+    for (by, chunk) in pooled.chunks_mut(out).enumerate() {
+        for (bx, v) in chunk.iter_mut().enumerate() {
+            let mut sum = 0.0;
+            for y in by * factor..(by + 1) * factor {
+                sum += row[y * side + bx * factor..y * side + (bx + 1) * factor]
+                    .iter()
+                    .sum::<f32>();
+            }
+            *v = sum * scale;
+        }
+    }
+    pooled
+}
+
+fn subset_rows(images: &DataFrame, subset: &str) -> Result<Vec<usize>> {
+    let column = if frame::has_column(images, "subset") {
+        "subset"
+    } else {
+        "split"
+    };
+    Ok(crate::decode::strings(images, column)?
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.as_str() == subset)
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// What a model reads from an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Input {
+    /// The decoded grayscale pixels (22,500 at 150x150).
+    Pixels,
+    /// Pixels averaged over `factor x factor` blocks.
+    Pooled {
+        /// The block side.
+        factor: usize,
+    },
+    /// File facts from the header ([`FACTS`]): the shortcut check.
+    Facts,
+}
+
+impl Input {
+    fn describe(&self, decode: &DecodeOptions) -> String {
+        let side = decode.side() as usize;
+        match self {
+            Input::Pixels => format!("{side}x{side} pixels"),
+            Input::Pooled { factor } => {
+                let s = side / factor;
+                format!("{s}x{s} block means")
+            }
+            Input::Facts => "file facts".into(),
+        }
+    }
+}
+
+/// A fitted estimator, one of the kinds this module trains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Estimator {
+    /// Regularized linear regression (the report's model); scores are its raw outputs.
+    Ridge(RidgeRegression),
+    /// Logistic regression; scores are probabilities.
+    Logistic(LogisticRegression),
+    /// A decision tree; scores are leaf shares of PNEUMONIA.
+    Tree(DecisionTree),
+    /// A random forest; scores are mean leaf shares.
+    Forest(RandomForest),
+}
+
+impl Estimator {
+    /// The score of every row (higher: more PNEUMONIA).
+    pub fn scores(&self, x: &Samples) -> Result<Vec<f64>> {
+        match self {
+            Estimator::Ridge(m) => m.predict(x),
+            Estimator::Logistic(m) => m.predict_proba(x),
+            Estimator::Tree(m) => m.predict_proba(x),
+            Estimator::Forest(m) => m.predict_proba(x),
+        }
+    }
+
+    /// The linear weights, for the linear models.
+    pub fn weights(&self) -> Option<&[f64]> {
+        match self {
+            Estimator::Ridge(m) => Some(&m.model.weights),
+            Estimator::Logistic(m) => Some(&m.model.weights),
+            _ => None,
+        }
+    }
+}
+
+/// A trained model with everything needed to use it later: what it reads, the decode settings
+/// it was trained with, and its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Its name in tables and figures.
+    pub name: String,
+    /// The fitted estimator.
+    pub estimator: Estimator,
+    /// What it reads.
+    pub input: Input,
+    /// The decode settings of its training features; predicting with others is refused.
+    pub decode: DecodeOptions,
+    /// Predict PNEUMONIA at or above this score (chosen on validation).
+    pub threshold: f64,
+    /// Seconds its fit took.
+    pub fit_seconds: f64,
+}
+
+impl Model {
+    /// Scores of samples already in this model's input form (pixels, pooled, or facts).
+    pub fn scores(&self, x: &Samples) -> Result<Vec<f64>> {
+        self.estimator.scores(x)
+    }
+
+    /// Scores of decoded features, which must have been decoded with this model's settings.
+    pub fn scores_of(&self, features: &Features, subset: &str) -> Result<Vec<f64>> {
+        self.check_decode(&features.options)?;
+        let x = match self.input {
+            Input::Pixels => Samples::from_features(features, subset)?,
+            Input::Pooled { factor } => Samples::from_features(features, subset)?.pooled(factor)?,
+            Input::Facts => Samples::facts_of(features, subset)?,
+        };
+        self.scores(&x)
+    }
+
+    fn check_decode(&self, options: &DecodeOptions) -> Result<()> {
+        if options.key() != self.decode.key() {
+            return Err(Error::InvalidInput(format!(
+                "model {:?} was trained on features decoded as {} but was given features decoded as {}: decode with the model's settings (model.decode)",
+                self.name,
+                self.decode.key(),
+                options.key()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The probability of PNEUMONIA for one image file, decoded with the model's own settings.
+    /// The linear regression's output is clipped to [0, 1] (it is not a probability, only a
+    /// score on that scale).
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<f64> {
+        let path = path.as_ref();
+        let row: Vec<f32> = match self.input {
+            Input::Facts => file_facts(path)?.to_vec(),
+            Input::Pixels | Input::Pooled { .. } => {
+                let gray = crate::decode::decode_file(path, &self.decode)?;
+                let pixels: Vec<f32> = gray.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
+                match self.input {
+                    Input::Pooled { factor } => {
+                        pool_row(&pixels, self.decode.side() as usize, factor)
+                    }
+                    _ => pixels,
+                }
+            }
+        };
+        let cols = row.len();
+        let x = Samples::new(row, cols, vec![0])?;
+        let score = self.scores(&x)?[0];
+        Ok(score.clamp(0.0, 1.0))
+    }
+
+    /// Predict PNEUMONIA for one image file (its probability at or above the threshold).
+    pub fn is_pneumonia(&self, path: impl AsRef<Path>) -> Result<bool> {
+        let threshold = self.threshold.clamp(0.0, 1.0);
+        Ok(self.predict_file(path)? >= threshold)
+    }
+
+    /// Write the model as JSON.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let json = serde_json::to_vec(self).map_err(|e| {
+            Error::InvalidInput(format!(
+                "{}: cannot serialise the model: {e}",
+                path.display()
+            ))
+        })?;
+        crate::cache::write_atomically(path, &json)
+    }
+
+    /// Read a model written by [`Model::save`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Image {
+            path: path.to_path_buf(),
+            reason: format!("not an xray-lab model: {e}"),
+        })
+    }
+
+    /// A file name for the model: its name in lower case, words joined by `_`.
+    pub fn file_stem(&self) -> String {
+        self.name
+            .to_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("_")
+    }
+}
+
+/// Settings of [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Relative ridge penalties to choose from on validation.
+    pub ridge_penalties: Vec<f64>,
+    /// Logistic regression's settings.
+    pub logistic: LogisticParameters,
+    /// The decision tree's settings.
+    pub tree: TreeParameters,
+    /// The random forest's settings.
+    pub forest: ForestParameters,
+    /// Block side for the trees' pooled pixels (10: 150x150 becomes 15x15).
+    pub pool: usize,
+    /// Also fit the shortcut checks on file facts.
+    pub shortcut: bool,
+    /// Name of the subset models are fitted on.
+    pub train: String,
+    /// Name of the subset penalties and thresholds are chosen on.
+    pub validation: String,
+    /// Name of the held-out subset.
+    pub test: String,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            ridge_penalties: RidgeRegression::default_penalties(),
+            logistic: LogisticParameters::default(),
+            tree: TreeParameters::default(),
+            forest: ForestParameters::default(),
+            pool: 10,
+            shortcut: true,
+            train: "train".into(),
+            validation: "validation".into(),
+            test: "test".into(),
+        }
+    }
+}
+
+impl TrainOptions {
+    /// The defaults: every model, shortcut checks included, on train / validation / test.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// One seed for the tree and the forest.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.tree.seed = seed;
+        self.forest.tree.seed = seed;
+        self
+    }
+    /// Fit the shortcut checks, or not.
+    pub fn shortcut(mut self, yes: bool) -> Self {
+        self.shortcut = yes;
+        self
+    }
+    /// Trees in the forest.
+    pub fn trees(mut self, trees: usize) -> Self {
+        self.forest.trees = trees.max(1);
+        self
+    }
+}
+
+/// Every model's metrics on one subset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// The model's name.
+    pub model: String,
+    /// What it read.
+    pub features: String,
+    /// The subset scored.
+    pub subset: String,
+    /// Its metrics there.
+    pub metrics: Metrics,
+    /// The ROC curve there.
+    pub roc: Vec<RocPoint>,
+    /// Each image's score and label, for score histograms.
+    pub scores: Vec<(f64, u32)>,
+}
+
+/// The result of [`evaluate`]: the models and their scores on every subset.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The trained models, in the order of the table.
+    pub models: Vec<Model>,
+    /// One entry per model and subset.
+    pub results: Vec<Scored>,
+    /// The report's model's penalty search: `(alpha, validation RMSE)`.
+    pub ridge_path: Vec<(f64, f64)>,
+    /// Images per subset used: train, validation, test.
+    pub sizes: [usize; 3],
+    /// Seconds the whole evaluation took.
+    pub seconds: f64,
+}
+
+/// Fit every model on the train subset of `features`, choose penalties and thresholds on
+/// validation, and score train, validation and test.
+///
+/// Fails with a clear error when a subset is missing or holds one class only.
+pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluation> {
+    let start = Instant::now();
+    let names = [&options.train, &options.validation, &options.test];
+    let pixels: Vec<Samples> = names
+        .iter()
+        .map(|s| Samples::from_features(features, s))
+        .collect::<Result<_>>()?;
+    for (samples, name) in pixels.iter().zip(names) {
+        let positives = samples.y.iter().filter(|&&y| y == 1).count();
+        if positives == 0 || positives == samples.rows() {
+            return Err(Error::InvalidInput(format!(
+                "subset {name:?} has {} images of {} class(es): training and evaluation need both classes in train, validation and test (resplit with split::resplit)",
+                samples.rows(),
+                if samples.rows() == 0 { 0 } else { 1 }
+            )));
+        }
+    }
+    let decode = features.options.clone();
+    let mut models = Vec::new();
+    let mut ridge_path = Vec::new();
+    let mut results = Vec::new();
+    let add = |name: &str,
+               estimator: Estimator,
+               input: Input,
+               data: &[Samples],
+               fit_seconds: f64,
+               results: &mut Vec<Scored>|
+     -> Result<Model> {
+        let scores: Vec<Vec<f64>> = data
+            .iter()
+            .map(|x| estimator.scores(x))
+            .collect::<Result<_>>()?;
+        let threshold = metrics::best_threshold(&scores[1], &data[1].y);
+        for ((x, s), subset) in data.iter().zip(&scores).zip(names) {
+            results.push(Scored {
+                model: name.to_string(),
+                features: input.describe(&decode),
+                subset: subset.clone(),
+                metrics: Metrics::new(s, &x.y, threshold),
+                roc: metrics::roc_curve(s, &x.y),
+                scores: s.iter().copied().zip(x.y.iter().copied()).collect(),
+            });
+        }
+        Ok(Model {
+            name: name.to_string(),
+            estimator,
+            input,
+            decode: decode.clone(),
+            threshold,
+            fit_seconds,
+        })
+    };
+
+    let t = Instant::now();
+    let (ridge, path) =
+        RidgeRegression::fit_path(&pixels[0], &pixels[1], &options.ridge_penalties)?;
+    ridge_path.extend(path);
+    models.push(add(
+        "linear regression (report)",
+        Estimator::Ridge(ridge),
+        Input::Pixels,
+        &pixels,
+        t.elapsed().as_secs_f64(),
+        &mut results,
+    )?);
+
+    let t = Instant::now();
+    let logistic = LogisticRegression::fit(&pixels[0], &options.logistic)?;
+    models.push(add(
+        "logistic regression",
+        Estimator::Logistic(logistic),
+        Input::Pixels,
+        &pixels,
+        t.elapsed().as_secs_f64(),
+        &mut results,
+    )?);
+    drop(pixels);
+
+    let pooled: Vec<Samples> = names
+        .iter()
+        .map(|s| Samples::from_features(features, s).and_then(|x| x.pooled(options.pool)))
+        .collect::<Result<_>>()?;
+    let t = Instant::now();
+    let tree = DecisionTree::fit(&pooled[0], &options.tree)?;
+    models.push(add(
+        "decision tree",
+        Estimator::Tree(tree),
+        Input::Pooled {
+            factor: options.pool,
+        },
+        &pooled,
+        t.elapsed().as_secs_f64(),
+        &mut results,
+    )?);
+    let t = Instant::now();
+    let forest = RandomForest::fit(&pooled[0], &options.forest)?;
+    models.push(add(
+        "random forest",
+        Estimator::Forest(forest),
+        Input::Pooled {
+            factor: options.pool,
+        },
+        &pooled,
+        t.elapsed().as_secs_f64(),
+        &mut results,
+    )?);
+
+    if options.shortcut {
+        let facts: Vec<Samples> = names
+            .iter()
+            .map(|s| Samples::facts_of(features, s))
+            .collect::<Result<_>>()?;
+        let t = Instant::now();
+        let logistic = LogisticRegression::fit(
+            &facts[0],
+            &options
+                .logistic
+                .clone()
+                .with_standardize(true)
+                .with_penalty(1e-3),
+        )?;
+        models.push(add(
+            "shortcut: logistic regression",
+            Estimator::Logistic(logistic),
+            Input::Facts,
+            &facts,
+            t.elapsed().as_secs_f64(),
+            &mut results,
+        )?);
+        let t = Instant::now();
+        let forest = RandomForest::fit(&facts[0], &options.forest)?;
+        models.push(add(
+            "shortcut: random forest",
+            Estimator::Forest(forest),
+            Input::Facts,
+            &facts,
+            t.elapsed().as_secs_f64(),
+            &mut results,
+        )?);
+    }
+
+    let sizes = [0, 1, 2].map(|k| {
+        subset_rows(&features.images, names[k])
+            .map(|r| r.len())
+            .unwrap_or(0)
+    });
+    Ok(Evaluation {
+        models,
+        results,
+        ridge_path,
+        sizes,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+impl Evaluation {
+    /// One row per model and subset: `model`, `features`, `subset`, `images`, `rmse`, `r2`,
+    /// `threshold`, `accuracy`, `precision`, `recall`, `specificity`, `f1`, `roc_auc`, and the
+    /// confusion counts `tn`, `fp`, `fn`, `tp`.
+    pub fn metrics_frame(&self) -> Result<DataFrame> {
+        let r = &self.results;
+        let f = |g: &dyn Fn(&Metrics) -> f64| r.iter().map(|s| g(&s.metrics)).collect::<Vec<f64>>();
+        let u = |g: &dyn Fn(&Metrics) -> usize| {
+            r.iter().map(|s| g(&s.metrics) as u32).collect::<Vec<u32>>()
+        };
+        let df = df!(
+            "model" => r.iter().map(|s| s.model.as_str()).collect::<Vec<_>>(),
+            "features" => r.iter().map(|s| s.features.as_str()).collect::<Vec<_>>(),
+            "subset" => r.iter().map(|s| s.subset.as_str()).collect::<Vec<_>>(),
+            "images" => u(&|m| m.images),
+            "rmse" => f(&|m| m.rmse),
+            "r2" => f(&|m| m.r2),
+            "threshold" => f(&|m| m.threshold),
+            "accuracy" => f(&|m| m.accuracy),
+            "precision" => f(&|m| m.precision),
+            "recall" => f(&|m| m.recall),
+            "specificity" => f(&|m| m.specificity),
+            "f1" => f(&|m| m.f1),
+            "roc_auc" => f(&|m| m.roc_auc),
+            "tn" => u(&|m| m.confusion.tn),
+            "fp" => u(&|m| m.confusion.fp),
+            "fn" => u(&|m| m.confusion.fn_),
+            "tp" => u(&|m| m.confusion.tp),
+        )
+        .ctx("building the metrics table")?;
+        Ok(frame::fresh(&df))
+    }
+
+    /// The ROC curves: `model`, `subset`, `threshold`, `fpr`, `tpr`, a row per point.
+    pub fn roc_frame(&self) -> Result<DataFrame> {
+        let points = self
+            .results
+            .iter()
+            .flat_map(|s| s.roc.iter().map(move |p| (s, p)));
+        let (mut model, mut subset, mut threshold, mut fpr, mut tpr) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for (s, p) in points {
+            model.push(s.model.clone());
+            subset.push(s.subset.clone());
+            threshold.push(p.threshold);
+            fpr.push(p.fpr);
+            tpr.push(p.tpr);
+        }
+        let df = df!("model" => model, "subset" => subset, "threshold" => threshold, "fpr" => fpr, "tpr" => tpr)
+            .ctx("building the ROC table")?;
+        Ok(frame::fresh(&df))
+    }
+
+    /// The report's model's penalty search: `alpha`, `validation_rmse`.
+    pub fn ridge_path_frame(&self) -> Result<DataFrame> {
+        let df = df!(
+            "alpha" => self.ridge_path.iter().map(|p| p.0).collect::<Vec<_>>(),
+            "validation_rmse" => self.ridge_path.iter().map(|p| p.1).collect::<Vec<_>>(),
+        )
+        .ctx("building the penalty table")?;
+        Ok(frame::fresh(&df))
+    }
+
+    /// The entry of `model` on `subset`.
+    pub fn result(&self, model: &str, subset: &str) -> Option<&Scored> {
+        self.results
+            .iter()
+            .find(|s| s.model == model && s.subset == subset)
+    }
+
+    /// The model named `name`.
+    pub fn model(&self, name: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.name == name)
+    }
+
+    /// Save every model as `<dir>/<name>.json`; returns the files.
+    pub fn save_models(&self, dir: impl AsRef<Path>) -> Result<Vec<std::path::PathBuf>> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        self.models
+            .iter()
+            .map(|m| {
+                let file = dir.join(format!("{}.json", m.file_stem()));
+                m.save(&file).map(|_| file)
+            })
+            .collect()
+    }
+}
