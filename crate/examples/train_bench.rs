@@ -3,9 +3,11 @@
 //! files so that `bench/train.py` runs scikit-learn on exactly the same numbers in the same run.
 //!
 //! ```sh
-//! cargo run --release --example train_bench -- OUT_DIR [REPEATS]
+//! cargo run --release --example train_bench -- OUT_DIR            # decode, write matrices
+//! cargo run --release --example train_bench -- fit OUT_DIR N P    # fit both models on one
 //! ```
-//! Prints one JSON line per (model, n, p, repeat).
+//! `bench/train.py` drives both, under `/usr/bin/time` for peak memory, beside scikit-learn.
+//! Prints one JSON line per (model, n, p).
 
 use std::io::Write;
 use std::time::Instant;
@@ -14,7 +16,27 @@ use xray_lab::prelude::*;
 use xray_lab::train::linear::{LogisticParameters, LogisticRegression, RidgeRegression};
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("fit") {
+        let a: Vec<String> = args.skip(1).collect();
+        let (dir, n, p) = (
+            std::path::Path::new(&a[0]),
+            a[1].parse::<usize>()?,
+            a[2].parse::<usize>()?,
+        );
+        let raw = std::fs::read(dir.join(format!("x_{n}_{p}.f32")))?;
+        let x: Vec<f32> = raw
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        drop(raw);
+        let y: Vec<u32> = std::fs::read(dir.join(format!("y_{n}_{p}.u8")))?
+            .into_iter()
+            .map(u32::from)
+            .collect();
+        let samples = Samples::new(x, p, y)?;
+        return fit_both(&samples, n, p, 0);
+    }
     let out = std::path::PathBuf::from(args.next().unwrap_or_else(|| "bench-out".into()));
     let repeats: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(3);
     std::fs::create_dir_all(&out)?;
@@ -50,23 +72,32 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             )?;
             let samples = Samples::new(x, p, y)?;
             for repeat in 0..repeats {
-                let t = Instant::now();
-                let ridge = RidgeRegression::fit(&samples, 1.0)?;
-                let fit = t.elapsed().as_secs_f64();
-                let t = Instant::now();
-                let _ = ridge.predict(&samples)?;
-                let predict = t.elapsed().as_secs_f64();
-                line("ridge", n, p, repeat, fit, predict, 0)?;
-                let t = Instant::now();
-                let logistic = LogisticRegression::fit(&samples, &LogisticParameters::default())?;
-                let fit = t.elapsed().as_secs_f64();
-                let t = Instant::now();
-                let _ = logistic.predict_proba(&samples)?;
-                let predict = t.elapsed().as_secs_f64();
-                line("logistic", n, p, repeat, fit, predict, logistic.iterations)?;
+                fit_both(&samples, n, p, repeat)?;
             }
         }
     }
+    Ok(())
+}
+
+fn fit_both(
+    samples: &Samples,
+    n: usize,
+    p: usize,
+    repeat: usize,
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let ridge = RidgeRegression::fit(samples, 1.0)?;
+    let fit = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let _ = ridge.predict(samples)?;
+    line("ridge", n, p, repeat, fit, t.elapsed().as_secs_f64(), 0)?;
+    let t = Instant::now();
+    let logistic = LogisticRegression::fit(samples, &LogisticParameters::default())?;
+    let fit = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let _ = logistic.predict_proba(samples)?;
+    let predict = t.elapsed().as_secs_f64();
+    line("logistic", n, p, repeat, fit, predict, logistic.iterations)?;
     Ok(())
 }
 

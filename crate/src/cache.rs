@@ -291,7 +291,9 @@ pub(crate) fn write_batches_atomically(
 /// Reads an Arrow IPC table written by this crate.
 pub fn read_table(file: &Path) -> Result<DataFrame> {
     let handle = File::open(file).map_err(|e| Error::io(file, e))?;
+    // No rechunk: the reader would copy each column into one chunk; `flat` reads the chunks.
     let table = polars_io::ipc::IpcReader::new(handle)
+        .set_rechunk(false)
         .finish()
         .map_err(|e| {
             Error::InvalidInput(format!(
@@ -313,52 +315,48 @@ fn u64s(table: &DataFrame, name: &str) -> Result<Vec<u64>> {
 
 /// A list column of fixed-length rows, flattened (checked: every row has `width` values).
 fn flat_f32(table: &DataFrame, name: &str, width: usize) -> Result<Vec<f32>> {
-    let list = frame::column(table, name)?
-        .list()
-        .ctx("reading a list column")?
-        .rechunk()
-        .into_owned();
-    let mut out = Vec::with_capacity(list.len() * width);
-    if list.is_empty() {
-        return Ok(out);
-    }
-    for row in list.amortized_iter() {
-        let row = row.ok_or_else(|| Error::InvalidInput(format!("`{name}` has an empty row")))?;
-        let values = row.as_ref().f32().ctx("reading a list column")?;
-        if values.len() != width {
-            return Err(Error::InvalidInput(format!(
-                "`{name}` has a row of {} values, expected {width}",
-                values.len()
-            )));
-        }
-        for chunk in values.downcast_iter() {
-            out.extend_from_slice(chunk.values());
-        }
-    }
-    Ok(out)
+    flat(table, name, width)
 }
 
 fn flat_u32(table: &DataFrame, name: &str, width: usize) -> Result<Vec<u32>> {
+    flat(table, name, width)
+}
+
+/// Copies the values of a list column straight out of its Arrow chunks, one `memcpy` per row:
+/// no rechunk (which would copy the whole column once more) and no Series per row.
+fn flat<T: polars_arrow::types::NativeType>(
+    table: &DataFrame,
+    name: &str,
+    width: usize,
+) -> Result<Vec<T>> {
+    use polars_arrow::array::{Array, PrimitiveArray};
     let list = frame::column(table, name)?
         .list()
-        .ctx("reading a list column")?
-        .rechunk()
-        .into_owned();
+        .ctx("reading a list column")?;
+    let bad = |what: String| Error::InvalidInput(format!("`{name}` {what}"));
     let mut out = Vec::with_capacity(list.len() * width);
-    if list.is_empty() {
-        return Ok(out);
-    }
-    for row in list.amortized_iter() {
-        let row = row.ok_or_else(|| Error::InvalidInput(format!("`{name}` has an empty row")))?;
-        let values = row.as_ref().u32().ctx("reading a list column")?;
-        if values.len() != width {
-            return Err(Error::InvalidInput(format!(
-                "`{name}` has a row of {} values, expected {width}",
-                values.len()
-            )));
+    for chunk in list.downcast_iter() {
+        if chunk.null_count() > 0 {
+            return Err(bad("has an empty row".into()));
         }
-        for chunk in values.downcast_iter() {
-            out.extend_from_slice(chunk.values());
+        let values = chunk
+            .values()
+            .as_any()
+            .downcast_ref::<PrimitiveArray<T>>()
+            .ok_or_else(|| bad("holds values of another type".into()))?;
+        if values.null_count() > 0 {
+            return Err(bad("holds missing values".into()));
+        }
+        let values = values.values().as_slice();
+        for pair in chunk.offsets().buffer().windows(2) {
+            let (start, end) = (pair[0] as usize, pair[1] as usize);
+            if end - start != width || end > values.len() {
+                return Err(bad(format!(
+                    "has a row of {} values, expected {width}",
+                    end.saturating_sub(start)
+                )));
+            }
+            out.extend_from_slice(&values[start..end]);
         }
     }
     Ok(out)
@@ -513,6 +511,12 @@ impl FileFacts {
             println!("note: the file facts cache was not updated: {e}");
         }
     }
+}
+
+/// Writes `bytes` to `file` through a temporary file and a rename: a crash never leaves a
+/// partial file under the real name.
+pub fn write_file(file: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(file, bytes)
 }
 
 /// Writes `bytes` to `FILE.tmp-PID` beside `file`, then renames it over `file`: a crash never

@@ -10,6 +10,7 @@ use xray_lab::decode::{self, DecodeOptions, Features, Progress};
 use xray_lab::load::{self, Dataset};
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::synth::{SynthOptions, DEFAULT_SEED};
+use xray_lab::train::{self, metrics::Metrics, TrainOptions};
 use xray_lab::{cache, frame};
 
 #[derive(Parser)]
@@ -105,6 +106,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Decode (or load cached features), resplit unless a split file is given, fit every model
+    /// (the report's linear regression, logistic regression, a decision tree, a random forest,
+    /// and the shortcut checks on file facts), save them, and print the metrics per model and
+    /// subset. Writes DIR/models/*.json, DIR/metrics.json and DIR/split.csv.
+    Train {
+        /// The dataset root.
+        #[arg(long, env = "XRAY_LAB_DATA")]
+        data: PathBuf,
+        /// A split file (from `xray-lab split`); default: the default resplit (seed 42).
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// The folder to write models and metrics to.
+        #[arg(long)]
+        out: PathBuf,
+        /// The side of the square features.
+        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
+        size: u32,
+        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
+        #[arg(long)]
+        exact: bool,
+        /// Seed of the trees and the forest.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_amount(text: &str) -> Result<Amount, String> {
@@ -131,6 +159,79 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Train {
+            data,
+            split: split_file,
+            out,
+            size,
+            exact,
+            seed,
+            json,
+        } => {
+            let start = std::time::Instant::now();
+            let dataset = load::scan(&data)?;
+            let images = match split_file {
+                Some(file) => split::read_split(&dataset.images, &dataset.root, &file)?,
+                None => split::default_split(&dataset)?,
+            };
+            check_writable(&out.join("metrics.json"))?;
+            let progress = if json && !std::io::stderr().is_terminal() {
+                Progress::Quiet
+            } else {
+                Progress::Auto
+            };
+            let options = DecodeOptions::new()
+                .size(size)
+                .exact(exact)
+                .progress(progress);
+            let features = decode::features(&images, &options)?;
+            let decode_seconds = features.seconds;
+            let evaluation = train::evaluate(&features, &TrainOptions::new().seed(seed))?;
+            let models = evaluation.save_models(out.join("models"))?;
+            split::write_split(&images, &dataset.root, out.join("split.csv"))?;
+            let report = TrainReport {
+                data: dataset.root.clone(),
+                images: [
+                    evaluation.sizes[0],
+                    evaluation.sizes[1],
+                    evaluation.sizes[2],
+                ],
+                settings: features.options.key(),
+                rejects: features.rejects.clone(),
+                models: evaluation
+                    .models
+                    .iter()
+                    .zip(&models)
+                    .map(|(m, file)| ModelRow {
+                        name: m.name.clone(),
+                        file: file.clone(),
+                        threshold: m.threshold,
+                        fit_seconds: m.fit_seconds,
+                    })
+                    .collect(),
+                metrics: evaluation
+                    .results
+                    .iter()
+                    .map(|r| MetricsRow {
+                        model: r.model.clone(),
+                        features: r.features.clone(),
+                        subset: r.subset.clone(),
+                        metrics: r.metrics.clone(),
+                    })
+                    .collect(),
+                ridge_path: evaluation.ridge_path.clone(),
+                decode_seconds,
+                train_seconds: evaluation.seconds,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            let text = serde_json::to_string_pretty(&report)?;
+            xray_lab::cache::write_file(&out.join("metrics.json"), text.as_bytes())?;
+            if json {
+                println!("{text}");
+            } else {
+                report.print(&out);
+            }
+        }
         Command::Synth { out, scale, seed } => {
             let summary = SynthOptions::new().scale(scale).seed(seed).write(&out)?;
             println!(
@@ -253,6 +354,91 @@ fn check_writable(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot write the output {}: {e}", out.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+#[derive(Serialize)]
+struct TrainReport {
+    data: PathBuf,
+    /// Images in train, validation and test.
+    images: [usize; 3],
+    settings: String,
+    rejects: Vec<decode::Reject>,
+    models: Vec<ModelRow>,
+    metrics: Vec<MetricsRow>,
+    /// The linear regression's penalty search: (alpha, validation RMSE).
+    ridge_path: Vec<(f64, f64)>,
+    decode_seconds: f64,
+    train_seconds: f64,
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct ModelRow {
+    name: String,
+    file: PathBuf,
+    threshold: f64,
+    fit_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct MetricsRow {
+    model: String,
+    features: String,
+    subset: String,
+    #[serde(flatten)]
+    metrics: Metrics,
+}
+
+impl TrainReport {
+    fn print(&self, out: &Path) {
+        println!(
+            "{}: {} train, {} validation, {} test images ({}); {} rejected",
+            self.data.display(),
+            self.images[0],
+            self.images[1],
+            self.images[2],
+            self.settings,
+            self.rejects.len()
+        );
+        for reject in &self.rejects {
+            println!("  rejected {}: {}", reject.path.display(), reject.reason);
+        }
+        println!(
+            "{:<31} {:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+            "model", "subset", "rmse", "r2", "acc", "prec", "recall", "spec", "f1", "auc"
+        );
+        for row in &self.metrics {
+            let m = &row.metrics;
+            println!(
+                "{:<31} {:<11} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+                row.model,
+                row.subset,
+                m.rmse,
+                m.r2,
+                m.accuracy,
+                m.precision,
+                m.recall,
+                m.specificity,
+                m.f1,
+                m.roc_auc
+            );
+        }
+        for model in &self.models {
+            println!(
+                "fitted {:<31} in {:>6.2} s -> {}",
+                model.name,
+                model.fit_seconds,
+                model.file.display()
+            );
+        }
+        println!(
+            "decoding {:.2} s, training and evaluation {:.2} s, total {:.2} s; wrote {}",
+            self.decode_seconds,
+            self.train_seconds,
+            self.seconds,
+            out.join("metrics.json").display()
+        );
+    }
 }
 
 #[derive(Serialize)]

@@ -99,6 +99,10 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
         "03_image_sizes",
         "04_intensity_histograms",
         "04_sample_grid",
+        "05_confusion_matrices",
+        "05_roc_curves",
+        "05_score_histograms",
+        "05_coefficients",
     ];
     for (stem, ext) in figures.iter().flat_map(|s| [(s, "svg"), (s, "png")]) {
         let file = out.join("figures").join(format!("{stem}.{ext}"));

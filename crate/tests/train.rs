@@ -292,6 +292,54 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
         other.model("random forest").unwrap().estimator
     );
 
+    // The model figures draw something in both formats, and say so when asked for nothing.
+    let figures = [
+        plot::roc_curves(&evaluation, "test").unwrap(),
+        plot::confusion_matrices(&evaluation, "test").unwrap(),
+        plot::score_histograms(&evaluation, "logistic regression", "test").unwrap(),
+        plot::coefficient_image(evaluation.model("linear regression (report)").unwrap()).unwrap(),
+    ];
+    let out = tempfile::tempdir().unwrap();
+    for (k, figure) in figures.iter().enumerate() {
+        let rgb = figure.to_rgb().unwrap();
+        let drawn = rgb
+            .chunks_exact(3)
+            .filter(|p| p.iter().any(|&c| c < 240))
+            .count() as f64
+            / (rgb.len() / 3) as f64;
+        assert!(
+            drawn > 0.02 && drawn < 0.95,
+            "{}: drawn fraction {drawn}",
+            figure.title()
+        );
+        // Each figure carries a class or model colour, not only black text on white.
+        let coloured = rgb.chunks_exact(3).filter(|p| {
+            let (lo, hi) = (*p.iter().min().unwrap(), *p.iter().max().unwrap());
+            hi - lo > 60
+        });
+        assert!(
+            coloured.count() > 200,
+            "{}: no colour drawn",
+            figure.title()
+        );
+        for file in figure.save(out.path().join(format!("figure{k}"))).unwrap() {
+            assert!(
+                std::fs::metadata(&file).unwrap().len() > 1000,
+                "{}",
+                file.display()
+            );
+        }
+    }
+    assert!(plot::roc_curves(&evaluation, "nowhere")
+        .unwrap_err()
+        .to_string()
+        .contains("nowhere"));
+    let tree = evaluation.model("decision tree").unwrap();
+    assert!(plot::coefficient_image(tree)
+        .unwrap_err()
+        .to_string()
+        .contains("not linear"));
+
     // Saved and loaded, a model predicts one file as it scored it in the evaluation.
     let saved = tempfile::tempdir().unwrap();
     let files = evaluation.save_models(saved.path()).unwrap();

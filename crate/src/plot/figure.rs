@@ -38,6 +38,7 @@ pub(crate) enum Chart {
     Scatter(ScatterChart),
     Curves(CurveChart),
     Raster(Raster),
+    Lines(super::model::LineChart),
 }
 
 /// A figure: a title, a size in pixels and what to draw.
@@ -98,6 +99,7 @@ impl Figure {
             Chart::Scatter(points) => points.draw(area, &self.title).map_err(fail),
             Chart::Curves(curves) => curves.draw(area, &self.title).map_err(fail),
             Chart::Raster(raster) => raster.draw(area).map_err(fail),
+            Chart::Lines(lines) => lines.draw(area, &self.title).map_err(fail),
         }
     }
 

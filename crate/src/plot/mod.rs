@@ -23,11 +23,13 @@
 mod bars;
 mod figure;
 mod grid;
+mod model;
 mod xy;
 
 pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
 pub use figure::Figure;
 pub use grid::sample_grid;
+pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
 pub use xy::{
     image_sizes, intensity_histograms, intensity_stats_per_subset, size_histogram,
     size_stats_per_subset,

@@ -1,0 +1,406 @@
+//! The model figures: ROC curves, predicted-score histograms per class, confusion matrices and
+//! the linear model's weights drawn as an image.
+
+use image::{Rgb, RgbImage};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::class_color;
+use super::figure::{Chart, Figure, FONT};
+use super::grid::Raster;
+use crate::error::{Error, Result};
+use crate::train::{Evaluation, Model};
+
+/// Lines over fixed axes (ROC curves, score distributions).
+#[derive(Debug, Clone)]
+pub(crate) struct LineChart {
+    pub groups: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_range: (f64, f64),
+    pub y_range: (f64, f64),
+    /// Draw the chance diagonal (ROC).
+    pub diagonal: bool,
+}
+
+impl LineChart {
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+    ) -> std::result::Result<(), String> {
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                self.x_range.0..self.x_range.1,
+                self.y_range.0..self.y_range.1,
+            )
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .x_label_formatter(&|x: &f64| format!("{x:.1}"))
+            .y_label_formatter(&|y: &f64| format!("{y:.2}"))
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        if self.diagonal {
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, 0.0), (1.0, 1.0)],
+                    BLACK.mix(0.35).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?
+                .label("chance")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], BLACK.mix(0.35)));
+        }
+        for (name, color, points) in &self.groups {
+            let color = *color;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(3),
+                ))
+                .map_err(|e| e.to_string())?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font((FONT, 14))
+            .draw()
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A colour per model, fixed by its place in the evaluation.
+fn model_color(index: usize) -> RGBColor {
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(0x26, 0x46, 0x53),
+        RGBColor(0xe7, 0x6f, 0x51),
+        RGBColor(0x2a, 0x9d, 0x8f),
+        RGBColor(0xe9, 0xc4, 0x6a),
+        RGBColor(0x6d, 0x59, 0x7a),
+        RGBColor(0x8a, 0xb1, 0x7d),
+        RGBColor(0x9e, 0x2a, 0x2b),
+        RGBColor(0x45, 0x7b, 0x9d),
+    ];
+    COLORS[index % COLORS.len()]
+}
+
+fn no_results(what: &str, subset: &str) -> Error {
+    Error::InvalidInput(format!(
+        "{what}: the evaluation has no results on subset {subset:?}"
+    ))
+}
+
+/// ROC curves of every model on `subset` (`"test"`, say), with each model's AUC in the legend.
+pub fn roc_curves(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
+    let groups: Vec<_> = evaluation
+        .results
+        .iter()
+        .filter(|r| r.subset == subset)
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                format!("{} (AUC {:.3})", r.model, r.metrics.roc_auc),
+                model_color(i),
+                r.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
+            )
+        })
+        .collect();
+    if groups.is_empty() {
+        return Err(no_results("ROC curves", subset));
+    }
+    Ok(Figure::new(
+        format!("ROC curves on {subset}"),
+        Chart::Lines(LineChart {
+            groups,
+            x_label: "false-positive rate (1 - specificity)".into(),
+            y_label: "true-positive rate (recall)".into(),
+            x_range: (0.0, 1.0),
+            y_range: (0.0, 1.0),
+            diagonal: true,
+        }),
+    )
+    .with_size(800, 650))
+}
+
+/// Histograms of `model`'s scores on `subset`, one line per true class (share of the class's
+/// images per bin), with its threshold in the title: how well the scores separate the classes.
+pub fn score_histograms(evaluation: &Evaluation, model: &str, subset: &str) -> Result<Figure> {
+    let result = evaluation
+        .result(model, subset)
+        .ok_or_else(|| no_results(&format!("score histograms of {model:?}"), subset))?;
+    let (lo, hi) = result
+        .scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (s, _)| {
+            (a.min(*s), b.max(*s))
+        });
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo.min(0.0), hi.max(1.0))
+    } else {
+        (0.0, 1.0)
+    };
+    const BINS: usize = 25;
+    let width = (hi - lo) / BINS as f64;
+    let mut groups = Vec::new();
+    let mut top: f64 = 0.0;
+    for (label, name) in [(0u32, "NORMAL"), (1, "PNEUMONIA")] {
+        let scores: Vec<f64> = result
+            .scores
+            .iter()
+            .filter(|(_, y)| *y == label)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut counts = [0usize; BINS];
+        for s in &scores {
+            counts[(((s - lo) / width) as usize).min(BINS - 1)] += 1;
+        }
+        let total = scores.len().max(1) as f64;
+        let points: Vec<(f64, f64)> = counts
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| (lo + (b as f64 + 0.5) * width, c as f64 / total))
+            .collect();
+        top = points.iter().fold(top, |t, p| t.max(p.1));
+        groups.push((
+            format!("{name} ({} images)", scores.len()),
+            class_color(name),
+            points,
+        ));
+    }
+    Ok(Figure::new(
+        format!(
+            "{model}: scores on {subset} per class (threshold {:.2})",
+            result.metrics.threshold
+        ),
+        Chart::Lines(LineChart {
+            groups,
+            x_label: "score (towards PNEUMONIA)".into(),
+            y_label: "share of the class's images".into(),
+            x_range: (lo, hi),
+            y_range: (0.0, (top * 1.15).max(0.05)),
+            diagonal: false,
+        }),
+    ))
+}
+
+const CELL: u32 = 110;
+
+/// The confusion matrix of every model on `subset`, side by side: rows are the true class,
+/// columns the predicted one, each cell's count and share of its row, shaded by that share.
+pub fn confusion_matrices(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
+    let results: Vec<_> = evaluation
+        .results
+        .iter()
+        .filter(|r| r.subset == subset)
+        .collect();
+    if results.is_empty() {
+        return Err(no_results("confusion matrices", subset));
+    }
+    let per_row = 3usize;
+    let (panel_w, panel_h) = (2 * CELL + 170, 2 * CELL + 110);
+    let rows = results.len().div_ceil(per_row) as u32;
+    let width = per_row as u32 * panel_w + 20;
+    let height = rows * panel_h + 60;
+    let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    let fail = |e: String| Error::Plot {
+        figure: "confusion matrices".into(),
+        reason: e,
+    };
+    super::figure::register_fonts();
+    {
+        let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
+        let text = |s: &str, at: (i32, i32), size: u32, h: HPos| {
+            area.draw(&Text::new(
+                s.to_string(),
+                at,
+                (FONT, size)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(h, VPos::Center)),
+            ))
+            .map_err(|e| fail(e.to_string()))
+        };
+        text(
+            &format!("Confusion matrices on {subset} (rows: true class, columns: predicted)"),
+            (width as i32 / 2, 24),
+            22,
+            HPos::Center,
+        )?;
+        for (k, r) in results.iter().enumerate() {
+            let left = 10 + (k % per_row) as i32 * panel_w as i32;
+            let top = 60 + (k / per_row) as i32 * panel_h as i32;
+            text(
+                &r.model,
+                (left + panel_w as i32 / 2, top + 10),
+                16,
+                HPos::Center,
+            )?;
+            let c = r.metrics.confusion;
+            let cells = [[c.tn, c.fp], [c.fn_, c.tp]];
+            let x0 = left + 130;
+            let y0 = top + 45;
+            for (t, name) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
+                text(
+                    name,
+                    (x0 - 8, y0 + (t as i32) * CELL as i32 + CELL as i32 / 2),
+                    14,
+                    HPos::Right,
+                )?;
+                text(
+                    name,
+                    (
+                        x0 + (t as i32) * CELL as i32 + CELL as i32 / 2,
+                        y0 + 2 * CELL as i32 + 14,
+                    ),
+                    14,
+                    HPos::Center,
+                )?;
+                let row_total = (cells[t][0] + cells[t][1]).max(1) as f64;
+                for p in 0..2 {
+                    let share = cells[t][p] as f64 / row_total;
+                    let base = if t == p {
+                        RGBColor(0x2a, 0x9d, 0x8f)
+                    } else {
+                        RGBColor(0xe7, 0x6f, 0x51)
+                    };
+                    let shade = |b: u8| (255.0 - (255.0 - b as f64) * share) as u8;
+                    let fill = RGBColor(shade(base.0), shade(base.1), shade(base.2));
+                    let (cx, cy) = (x0 + p as i32 * CELL as i32, y0 + t as i32 * CELL as i32);
+                    area.draw(&Rectangle::new(
+                        [(cx, cy), (cx + CELL as i32 - 3, cy + CELL as i32 - 3)],
+                        fill.filled(),
+                    ))
+                    .map_err(|e| fail(e.to_string()))?;
+                    text(
+                        &format!("{}", cells[t][p]),
+                        (cx + CELL as i32 / 2, cy + CELL as i32 / 2 - 10),
+                        20,
+                        HPos::Center,
+                    )?;
+                    text(
+                        &format!("{:.0}%", share * 100.0),
+                        (cx + CELL as i32 / 2, cy + CELL as i32 / 2 + 14),
+                        14,
+                        HPos::Center,
+                    )?;
+                }
+            }
+        }
+        area.present().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(Figure::new(
+        format!("Confusion matrices on {subset}"),
+        Chart::Raster(Raster { image: canvas }),
+    )
+    .with_size(width, height))
+}
+
+/// A linear model's weights drawn as an image (`side x side`, one weight per pixel, enlarged):
+/// coral where a bright pixel pushes towards PNEUMONIA, teal towards NORMAL, white for no
+/// effect; colours scaled to the 99th percentile of the absolute weights, so one extreme pixel
+/// does not wash out the rest.
+pub fn coefficient_image(model: &Model) -> Result<Figure> {
+    let weights = model.estimator.weights().ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "model {:?} is not linear: it has no weights to draw",
+            model.name
+        ))
+    })?;
+    let side = (weights.len() as f64).sqrt().round() as usize;
+    if side * side != weights.len() || side == 0 {
+        return Err(Error::InvalidInput(format!(
+            "model {:?} has {} weights, not a square image",
+            model.name,
+            weights.len()
+        )));
+    }
+    let mut magnitudes: Vec<f64> = weights.iter().map(|w| w.abs()).collect();
+    magnitudes.sort_by(|a, b| a.total_cmp(b));
+    let scale = magnitudes[(magnitudes.len() * 99 / 100).min(magnitudes.len() - 1)].max(1e-300);
+    let zoom = (480 / side).max(1) as u32;
+    let (pic, bar) = (side as u32 * zoom, 24u32);
+    let (width, height) = (pic + 140, pic + 90);
+    let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    let color = |v: f64| -> Rgb<u8> {
+        let t = (v / scale).clamp(-1.0, 1.0);
+        let (base, t) = if t >= 0.0 {
+            ((0xe7, 0x6f, 0x51), t)
+        } else {
+            ((0x2a, 0x9d, 0x8f), -t)
+        };
+        let mix = |b: u8| (255.0 - (255.0 - b as f64) * t) as u8;
+        Rgb([mix(base.0), mix(base.1), mix(base.2)])
+    };
+    let (left, top) = (20u32, 60u32);
+    for (i, &w) in weights.iter().enumerate() {
+        let (x, y) = ((i % side) as u32, (i / side) as u32);
+        let c = color(w);
+        for dy in 0..zoom {
+            for dx in 0..zoom {
+                canvas.put_pixel(left + x * zoom + dx, top + y * zoom + dy, c);
+            }
+        }
+    }
+    // The colour bar: +scale at the top, -scale at the bottom.
+    let bar_left = left + pic + 20;
+    for y in 0..pic {
+        let v = scale * (1.0 - 2.0 * y as f64 / pic.max(2) as f64);
+        for x in 0..bar {
+            canvas.put_pixel(bar_left + x, top + y, color(v));
+        }
+    }
+    let fail = |e: String| Error::Plot {
+        figure: "coefficient image".into(),
+        reason: e,
+    };
+    super::figure::register_fonts();
+    {
+        let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
+        let text = |s: String, at: (i32, i32), size: u32| {
+            area.draw(&Text::new(
+                s,
+                at,
+                (FONT, size)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(|e| fail(e.to_string()))
+        };
+        text(
+            format!("{}: weight per pixel ({side}x{side})", model.name),
+            (left as i32, 22),
+            20,
+        )?;
+        text(
+            "coral: brighter pushes to PNEUMONIA, teal: to NORMAL".into(),
+            (left as i32, 46),
+            14,
+        )?;
+        let bx = (bar_left + bar + 6) as i32;
+        text(format!("{scale:+.1e}"), (bx, top as i32 + 6), 12)?;
+        text("0".into(), (bx, (top + pic / 2) as i32), 12)?;
+        text(format!("{:+.1e}", -scale), (bx, (top + pic) as i32 - 6), 12)?;
+        area.present().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(Figure::new(
+        format!("{}: weights as an image", model.name),
+        Chart::Raster(Raster { image: canvas }),
+    )
+    .with_size(width, height))
+}
