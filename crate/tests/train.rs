@@ -230,7 +230,8 @@ fn decoded(root: &Path) -> Features {
 
 #[test]
 fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducibly() {
-    let dir = synthetic(0.25);
+    // The full-scale synthetic dataset (5,856 images; about a minute to write and decode).
+    let dir = synthetic(1.0);
     let features = decoded(dir.path());
     let options = TrainOptions::new();
     let evaluation = train::evaluate(&features, &options).unwrap();
@@ -389,4 +390,59 @@ fn evaluation_needs_both_classes_in_every_subset() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("validation"), "{error}");
+}
+
+#[test]
+fn the_train_command_writes_models_and_sane_metrics() {
+    let dir = synthetic(0.1);
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_xray-lab"))
+        .args(["train", "--json", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(out.path())
+        .env("XRAY_LAB_CACHE", cache.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    let models = written["models"].as_array().unwrap();
+    assert_eq!(models.len(), 6);
+    for model in models {
+        assert!(Path::new(model["file"].as_str().unwrap()).exists());
+    }
+    let metrics = written["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 6 * 3);
+    for row in metrics {
+        for key in [
+            "accuracy",
+            "precision",
+            "recall",
+            "specificity",
+            "f1",
+            "roc_auc",
+            "rmse",
+        ] {
+            let v = row[key].as_f64().unwrap_or(f64::NAN);
+            assert!((0.0..=1.0).contains(&v), "{key} = {v} in {row}");
+        }
+        assert!(row["r2"].as_f64().unwrap() <= 1.0);
+    }
+    assert!(out.path().join("split.csv").exists());
+    // A missing root is an error that names it.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_xray-lab"))
+        .args(["train", "--data", "/no/such/root", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("/no/such/root"));
 }
