@@ -103,6 +103,9 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
         "05_roc_curves",
         "05_score_histograms",
         "05_coefficients",
+        "06_dashboard_simple",
+        "06_dashboard_proportions",
+        "06_dashboard_complete",
     ];
     for (stem, ext) in figures.iter().flat_map(|s| [(s, "svg"), (s, "png")]) {
         let file = out.join("figures").join(format!("{stem}.{ext}"));
@@ -114,4 +117,6 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset() {
             file.display()
         );
     }
+    let page = std::fs::read_to_string(out.join("figures/06_report.html")).unwrap();
+    assert!(page.contains("<table>") && page.matches("<svg").count() >= 7);
 }

@@ -211,7 +211,10 @@ fn subset_column(images: &DataFrame, what: &str) -> Result<&'static str> {
 }
 
 /// Images per subset and class as (subset, class, count) rows, subsets in the report's order.
-fn subset_class_counts(images: &DataFrame, what: &str) -> Result<Vec<(String, String, f64)>> {
+pub(crate) fn subset_class_counts(
+    images: &DataFrame,
+    what: &str,
+) -> Result<Vec<(String, String, f64)>> {
     let group = subset_column(images, what)?;
     frame::require(images, &["class"], what)?;
     let counts = crate::load::counts(images, group)?;

@@ -39,6 +39,9 @@ pub(crate) enum Chart {
     Curves(CurveChart),
     Raster(Raster),
     Lines(super::model::LineChart),
+    Share(super::share::ShareChart),
+    Panels(super::dashboard::Panels),
+    Legend(super::dashboard::Legend),
 }
 
 /// A figure: a title, a size in pixels and what to draw.
@@ -100,13 +103,25 @@ impl Figure {
             Chart::Curves(curves) => curves.draw(area, &self.title).map_err(fail),
             Chart::Raster(raster) => raster.draw(area).map_err(fail),
             Chart::Lines(lines) => lines.draw(area, &self.title).map_err(fail),
+            Chart::Share(share) => share.draw(area, &self.title).map_err(fail),
+            Chart::Panels(panels) => panels.draw(area, &self.title).map_err(fail),
+            Chart::Legend(legend) => legend.draw(area, &self.title).map_err(fail),
+        }
+    }
+
+    fn has_raster(&self) -> bool {
+        match &self.chart {
+            Chart::Raster(_) => true,
+            Chart::Panels(panels) => panels.figures.iter().any(Figure::has_raster),
+            _ => false,
         }
     }
 
     /// The figure as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
-        if let Chart::Raster(_) = &self.chart {
-            // A picture made of photographs: embedded as one PNG, not drawn pixel by pixel.
+        if self.has_raster() {
+            // A picture made of photographs (or a dashboard holding one): embedded as one PNG,
+            // not drawn pixel by pixel.
             use base64::Engine;
             let png = base64::engine::general_purpose::STANDARD.encode(self.to_png()?);
             let (w, h) = (self.width, self.height);

@@ -21,15 +21,19 @@
 //! One look everywhere: a colour per class ([`class_color`]) and per subset ([`subset_color`]).
 
 mod bars;
+mod dashboard;
 mod figure;
 mod grid;
 mod model;
+mod share;
 mod xy;
 
 pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
+pub use dashboard::{color_legend, dashboard, html_page, save_page};
 pub use figure::Figure;
 pub use grid::sample_grid;
 pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
+pub use share::{classes_stacked, population_graph, subset_shares};
 pub use xy::{
     image_sizes, intensity_histograms, intensity_stats_per_subset, size_histogram,
     size_stats_per_subset,
