@@ -11,7 +11,8 @@
 //! * [`split`]: the report's resplit, made disjoint, exact, reproducible and leak-free;
 //! * [`decode`]: image facts from the headers, and 150x150 grayscale features, fast and cached;
 //! * [`train`]: the report's regularized linear regression and the classifiers it called for;
-//! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files.
+//! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files;
+//! * [`report`]: all of it in one call, as `xray-lab report` runs it.
 //!
 //! ```
 //! use xray_lab::prelude::*;
@@ -36,6 +37,7 @@ pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
+pub mod report;
 pub mod split;
 pub mod synth;
 pub mod train;

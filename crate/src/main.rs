@@ -106,6 +106,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The whole report without Jupyter: scan, resplit (or a split file), image facts, features
+    /// (cached), training and evaluation, every figure (SVG and PNG), the three dashboards, the
+    /// HTML page, the split file, the models and metrics.json with the time of each stage.
+    Report {
+        /// The dataset root.
+        #[arg(long, env = "XRAY_LAB_DATA")]
+        data: PathBuf,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// A split file (from `xray-lab split`) to reuse.
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// The side of the square features.
+        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
+        size: u32,
+        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
+        #[arg(long)]
+        exact: bool,
+        /// Seed of the trees and the forest.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Decode (or load cached features), resplit unless a split file is given, fit every model
     /// (the report's linear regression, logistic regression, a decision tree, a random forest,
     /// and the shortcut checks on file facts), save them, and print the metrics per model and
@@ -159,6 +182,50 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
+        Command::Report {
+            data,
+            out,
+            split: split_file,
+            size,
+            exact,
+            seed,
+        } => {
+            check_writable(&out.join("metrics.json"))?;
+            let options = xray_lab::report::ReportOptions {
+                split: split_file,
+                decode: DecodeOptions::new().size(size).exact(exact),
+                train: TrainOptions::new().seed(seed),
+                verbose: true,
+            };
+            let summary = xray_lab::report::build(&data, &out, &options)?;
+            println!("images per subset and class:");
+            for c in &summary.counts {
+                println!("  {:<11} {:<10} {:>6}", c.subset, c.class, c.images);
+            }
+            for r in summary.skipped.iter().chain(&summary.rejects) {
+                println!("  skipped {}: {}", r.path.display(), r.reason);
+            }
+            println!("test set:");
+            for m in summary.metrics.iter().filter(|m| m.subset == "test") {
+                println!(
+                    "  {:<31} accuracy {:.3}  recall {:.3}  specificity {:.3}  ROC AUC {:.3}",
+                    m.model,
+                    m.metrics.accuracy,
+                    m.metrics.recall,
+                    m.metrics.specificity,
+                    m.metrics.roc_auc
+                );
+            }
+            println!(
+                "{} files in {:.1} s. Look at {}/report.html, {}/dashboards/, {}/figures/, {}/metrics.json",
+                summary.files.len(),
+                summary.seconds,
+                out.display(),
+                out.display(),
+                out.display(),
+                out.display()
+            );
+        }
         Command::Train {
             data,
             split: split_file,
