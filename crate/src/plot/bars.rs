@@ -50,14 +50,7 @@ impl BarChart {
             .build_cartesian_2d(-0.5f64..x_max, 0f64..y_max)
             .map_err(|e| e.to_string())?;
         let categories = &self.categories;
-        let label = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < categories.len() {
-                categories[i as usize].clone()
-            } else {
-                String::new()
-            }
-        };
+        let label = |x: &f64| super::category_label(categories, *x);
         chart
             .configure_mesh()
             .disable_x_mesh()

@@ -39,7 +39,37 @@ pub use xy::{
     size_stats_per_subset,
 };
 
+use plotters::prelude::*;
 use plotters::style::RGBColor;
+
+/// The series legend every chart uses: the bundled font, a light box, at `position`.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .label_font((figure::FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .position(position)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+/// The tick label of a category axis: the name at whole positions, nothing between them.
+pub(crate) fn category_label(names: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+        names[i as usize].clone()
+    } else {
+        String::new()
+    }
+}
 
 /// The colour of a class in every figure: NORMAL teal, PNEUMONIA coral, others from a fixed list.
 pub fn class_color(class: &str) -> RGBColor {

@@ -133,14 +133,7 @@ impl ShareChart {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x: &f64| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x: &f64| super::category_label(&names, *x))
             .y_label_formatter(&|y: &f64| format!("{y:.0}"))
             .x_desc("subset")
             .y_desc("images")
@@ -184,14 +177,7 @@ impl ShareChart {
                 )
                 .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 
     fn pie<DB: DrawingBackend>(
@@ -247,19 +233,12 @@ impl ShareChart {
             .y_label_area_size(90)
             .build_cartesian_2d(-m..m, -0.5f64..n as f64 - 0.5)
             .map_err(|e| e.to_string())?;
-        let names = s.subsets.clone();
+        let names: Vec<String> = s.subsets.iter().rev().cloned().collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
-            .y_label_formatter(&|y: &f64| {
-                let i = y.round();
-                if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                    names[names.len() - 1 - i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .y_label_formatter(&|y: &f64| super::category_label(&names, *y))
             .x_label_formatter(&|x: &f64| format!("{:.0}", x.abs()))
             .x_desc(format!(
                 "images: {} to the left, {} to the right",
@@ -307,14 +286,7 @@ impl ShareChart {
                 }))
                 .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.3))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|e| e.to_string())
+        super::legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
 

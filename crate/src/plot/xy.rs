@@ -65,23 +65,6 @@ fn no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str) -> Re
     .map_err(|e| e.to_string())
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<
-        'a,
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-) -> Result<(), String> {
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| e.to_string())
-}
-
 impl ScatterChart {
     pub(crate) fn draw<DB: DrawingBackend>(
         &self,
@@ -120,7 +103,7 @@ impl ScatterChart {
                 .label(format!("{name} ({})", points.len()))
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
         }
-        legend(&mut chart)
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
 
@@ -171,7 +154,7 @@ impl CurveChart {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
-        legend(&mut chart)
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
 
