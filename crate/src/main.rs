@@ -8,9 +8,10 @@ use clap::{ArgAction, Parser, Subcommand};
 use serde::Serialize;
 use xray_lab::decode::{self, DecodeOptions, Features, Progress};
 use xray_lab::load::{self, Dataset};
+use xray_lab::report::ModelMetrics;
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::synth::{SynthOptions, DEFAULT_SEED};
-use xray_lab::train::{self, metrics::Metrics, TrainOptions};
+use xray_lab::train::{self, TrainOptions};
 use xray_lab::{cache, frame};
 
 #[derive(Parser)]
@@ -276,16 +277,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         fit_seconds: m.fit_seconds,
                     })
                     .collect(),
-                metrics: evaluation
-                    .results
-                    .iter()
-                    .map(|r| MetricsRow {
-                        model: r.model.clone(),
-                        features: r.features.clone(),
-                        subset: r.subset.clone(),
-                        metrics: r.metrics.clone(),
-                    })
-                    .collect(),
+                metrics: ModelMetrics::of(&evaluation),
                 ridge_path: evaluation.ridge_path.clone(),
                 decode_seconds,
                 train_seconds: evaluation.seconds,
@@ -431,7 +423,7 @@ struct TrainReport {
     settings: String,
     rejects: Vec<decode::Reject>,
     models: Vec<ModelRow>,
-    metrics: Vec<MetricsRow>,
+    metrics: Vec<ModelMetrics>,
     /// The linear regression's penalty search: (alpha, validation RMSE).
     ridge_path: Vec<(f64, f64)>,
     decode_seconds: f64,
@@ -445,15 +437,6 @@ struct ModelRow {
     file: PathBuf,
     threshold: f64,
     fit_seconds: f64,
-}
-
-#[derive(Serialize)]
-struct MetricsRow {
-    model: String,
-    features: String,
-    subset: String,
-    #[serde(flatten)]
-    metrics: Metrics,
 }
 
 impl TrainReport {

@@ -61,6 +61,22 @@ pub struct ModelMetrics {
     pub metrics: Metrics,
 }
 
+impl ModelMetrics {
+    /// One row per model and subset of an evaluation.
+    pub fn of(evaluation: &train::Evaluation) -> Vec<ModelMetrics> {
+        evaluation
+            .results
+            .iter()
+            .map(|r| ModelMetrics {
+                model: r.model.clone(),
+                features: r.features.clone(),
+                subset: r.subset.clone(),
+                metrics: r.metrics.clone(),
+            })
+            .collect()
+    }
+}
+
 /// What [`build`] wrote and measured; saved as `metrics.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -300,16 +316,7 @@ pub fn build(
             })
             .collect(),
         rejects: features.rejects.clone(),
-        metrics: evaluation
-            .results
-            .iter()
-            .map(|r| ModelMetrics {
-                model: r.model.clone(),
-                features: r.features.clone(),
-                subset: r.subset.clone(),
-                metrics: r.metrics.clone(),
-            })
-            .collect(),
+        metrics: ModelMetrics::of(&evaluation),
         ridge_path: evaluation.ridge_path.clone(),
         stages: stages.times.clone(),
         files,
