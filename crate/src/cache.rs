@@ -1,8 +1,9 @@
 //! The feature cache: decoded features kept as Arrow IPC files, so a re-run loads instead of
 //! decoding.
 //!
-//! One file per decode setting (`features-v1-150px-dct.arrow` under [`cache_dir`]), one row per
-//! image ever decoded with it: `path`, `bytes`, `mtime_ns`, `histogram` (256 counts) and
+//! One file per dataset folder and decode setting (`features-v1-150px-dct-<folder hash>.arrow`
+//! under [`cache_dir`]; the folder is the deepest one holding every image decoded together), one
+//! row per image decoded with it: `path`, `bytes`, `mtime_ns`, `histogram` (256 counts) and
 //! `features` (a list of `size * size` floats). A row is reused only when the file still has the
 //! same size and modification time; a changed or added file is decoded again and the cache is
 //! rewritten. Writes go to a temporary file in the same folder that is then renamed over the
@@ -45,8 +46,40 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("xray-lab"))
 }
 
-/// The cache file for a decode setting.
-pub fn cache_file(options: &DecodeOptions) -> PathBuf {
+/// The cache file for the images under `root` decoded with `options`.
+///
+/// One file per dataset, not one shared by all of them: a run loads only its own rows (a warm
+/// run of the full synthetic dataset reads 530 MB, not every dataset ever decoded), and a dataset
+/// that is deleted leaves one file to remove, not rows inside another's.
+pub fn cache_file(options: &DecodeOptions, root: &Path) -> PathBuf {
+    let hash = xxhash_rust::xxh3::xxh3_64(root.to_string_lossy().as_bytes());
+    cache_dir().join(format!(
+        "features-v{FORMAT}-{}-{hash:016x}.arrow",
+        options.key()
+    ))
+}
+
+/// The deepest folder holding every one of `keys` (absolute paths): the dataset's root.
+pub(crate) fn common_folder(keys: &[String]) -> PathBuf {
+    let mut common: Option<PathBuf> = None;
+    for key in keys {
+        let folder = Path::new(key).parent().unwrap_or(Path::new("/"));
+        common = Some(match common {
+            None => folder.to_path_buf(),
+            Some(c) => c
+                .components()
+                .zip(folder.components())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default()
+}
+
+/// The cache file of xray-lab 0.1 before it was split per dataset: one file per setting for
+/// every dataset, so it only grew. Removed when found (its rows are decoded again once).
+fn legacy_cache_file(options: &DecodeOptions) -> PathBuf {
     cache_dir().join(format!("features-v{FORMAT}-{}.arrow", options.key()))
 }
 
@@ -87,9 +120,9 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    pub(crate) fn empty(options: &DecodeOptions) -> Cache {
+    pub(crate) fn empty(options: &DecodeOptions, root: &Path) -> Cache {
         Cache {
-            file: cache_file(options),
+            file: cache_file(options, root),
             p: (options.side() * options.side()) as usize,
             paths: vec![],
             stamps: vec![],
@@ -99,10 +132,17 @@ impl Cache {
         }
     }
 
-    /// Loads the cache of this setting; a missing or unreadable cache is an empty one (an
-    /// unreadable one is reported once and then replaced).
-    pub(crate) fn open(options: &DecodeOptions) -> Cache {
-        let mut cache = Cache::empty(options);
+    /// Loads the cache of this dataset and setting; a missing or unreadable cache is an empty
+    /// one (an unreadable one is reported once and then replaced).
+    pub(crate) fn open(options: &DecodeOptions, root: &Path) -> Cache {
+        let legacy = legacy_cache_file(options);
+        if legacy.exists() && std::fs::remove_file(&legacy).is_ok() {
+            println!(
+                "note: removed the old shared feature cache {} (caches are now one file per dataset)",
+                legacy.display()
+            );
+        }
+        let mut cache = Cache::empty(options, root);
         if !cache.file.exists() {
             return cache;
         }
@@ -111,7 +151,7 @@ impl Cache {
                 "note: ignoring the feature cache {} ({e}); it will be rebuilt",
                 cache.file.display()
             );
-            return Cache::empty(options);
+            return Cache::empty(options, root);
         }
         cache
     }
@@ -396,7 +436,7 @@ fn temporary_name(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
-/// The key of a file in the caches: its absolute path (caches are shared by every dataset).
+/// The key of a file in the caches: its absolute path.
 pub(crate) fn key(path: &str) -> String {
     std::path::absolute(path)
         .map(|a| a.to_string_lossy().into_owned())

@@ -909,17 +909,18 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
         .collect();
     let p = (options.size * options.size) as usize;
 
+    // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
+    let keys: Vec<String> = paths.iter().map(|p| crate::cache::key(p)).collect();
+    let root = crate::cache::common_folder(&keys);
     let cached = if options.uses_cache() {
-        crate::cache::Cache::open(options)
+        crate::cache::Cache::open(options, &root)
     } else {
-        crate::cache::Cache::empty(options)
+        crate::cache::Cache::empty(options, &root)
     };
     let stamps: Vec<Option<crate::cache::Stamp>> = paths
         .par_iter()
         .map(|path| crate::cache::Stamp::of(Path::new(path)))
         .collect();
-    // The cache is shared by every dataset decoded with these settings: key it by absolute path.
-    let keys: Vec<String> = paths.iter().map(|p| crate::cache::key(p)).collect();
     let hits: Vec<Option<usize>> = keys
         .iter()
         .zip(&stamps)

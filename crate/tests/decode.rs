@@ -320,7 +320,8 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
 
     let first = decode::features(&images, &options).unwrap();
     assert_eq!(first.decoded, first.rows());
-    let file = cache::cache_file(&options);
+    // One cache file per dataset folder (and setting).
+    let file = cache::cache_file(&options, &data);
     assert!(file.exists(), "{} missing", file.display());
     assert!(file.starts_with(&cache));
 
@@ -362,7 +363,20 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
 
     // Other settings, another cache file.
     let exact = options.clone().exact(true);
-    assert_ne!(cache::cache_file(&exact), file);
+    assert_ne!(cache::cache_file(&exact, &data), file);
+
+    // Another dataset gets a file of its own and leaves this one as it was.
+    let other = tmp.path().join("other");
+    synth::SynthOptions::new()
+        .scale(0.01)
+        .seed(3)
+        .write(&other)
+        .unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let elsewhere = decode::features(&load::scan(&other).unwrap().images, &options).unwrap();
+    assert_eq!(elsewhere.decoded, elsewhere.rows());
+    assert!(cache::cache_file(&options, &other).exists());
+    assert_eq!(std::fs::read(&file).unwrap(), before);
 
     // A damaged cache file is ignored (and rebuilt), never trusted.
     std::fs::write(&file, b"not arrow").unwrap();
