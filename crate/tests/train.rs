@@ -174,6 +174,34 @@ fn logistic_regression_agrees_with_newtons_method() {
 }
 
 #[test]
+fn logistic_regression_with_more_features_than_images_agrees_with_newtons_method() {
+    // p > n is solved in the span of the training rows; one image twice (as duplicates are in
+    // the Kaggle data) makes the Gram matrix singular, which the fit must survive.
+    let base = problem(40, 90, 8);
+    let rows: Vec<f32> = (0..40)
+        .chain([0])
+        .flat_map(|i| base.row(i).to_vec())
+        .collect();
+    let labels: Vec<u32> = (0..40).chain([0]).map(|i| base.y[i]).collect();
+    let x = Samples::new(rows, 90, labels).unwrap();
+    let penalty = 0.05;
+    let params = LogisticParameters {
+        tolerance: 1e-10,
+        max_iter: 2000,
+        ..LogisticParameters::default().with_penalty(penalty)
+    };
+    let fitted = LogisticRegression::fit(&x, &params).unwrap();
+    let reference = newton_logistic(&x, penalty);
+    assert_close(&fitted.model.weights, &reference[..90], 1e-5, "weights");
+    assert_close(
+        &[fitted.model.intercept],
+        &[reference[90]],
+        1e-5,
+        "intercept",
+    );
+}
+
+#[test]
 fn models_refuse_mismatched_inputs_with_a_clear_error() {
     let x = problem(40, 6, 4);
     let ridge = RidgeRegression::fit(&x, 1.0).unwrap();

@@ -21,6 +21,7 @@ use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::solvers::Solve;
+use faer::linalg::triangular_solve;
 use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -168,6 +169,19 @@ impl Centred {
         })
     }
 
+    /// `w = Xcᵀ c`: primal weights from dual coefficients, accumulated in f64 in row order
+    /// (deterministic).
+    fn primal_weights(&self, c: &[f64]) -> Vec<f64> {
+        let p = self.cols;
+        let mut w = vec![0.0f64; p];
+        for (i, &c) in c.iter().enumerate().take(self.rows) {
+            for (w, &v) in w.iter_mut().zip(&self.xc[i * p..(i + 1) * p]) {
+                *w += v as f64 * c;
+            }
+        }
+        w
+    }
+
     /// Mean of the diagonal of the Gram matrix: the scale a penalty is measured against.
     fn scale(&self) -> f64 {
         let d = self.gram.nrows();
@@ -189,15 +203,7 @@ impl Centred {
         let sol = llt.solve(&rhs);
         let (n, p) = (self.rows, self.cols);
         let weights = if self.dual {
-            // w = Xcᵀ c, accumulated in f64 in row order (deterministic).
-            let mut w = vec![0.0f64; p];
-            for i in 0..n {
-                let c = sol[(i, 0)];
-                for (w, &v) in w.iter_mut().zip(&self.xc[i * p..(i + 1) * p]) {
-                    *w += v as f64 * c;
-                }
-            }
-            w
+            self.primal_weights(&(0..n).map(|i| sol[(i, 0)]).collect::<Vec<_>>())
         } else {
             (0..p).map(|j| sol[(j, 0)]).collect()
         };
@@ -374,6 +380,10 @@ pub struct LogisticRegression {
     pub iterations: u64,
 }
 
+/// The last evaluation (parameters, cost, gradient), so that argmin's separate cost and
+/// gradient calls share one pass.
+type Memo = Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>;
+
 /// The loss and gradient over the training rows, in the centred (and scaled) coordinates.
 struct LogLoss<'a> {
     x: &'a Samples,
@@ -383,7 +393,7 @@ struct LogLoss<'a> {
     total_weight: f64,
     penalty: f64,
     /// The last evaluation, so that argmin's separate cost and gradient calls share one pass.
-    memo: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    memo: Memo,
 }
 
 const CHUNK: usize = 128;
@@ -464,6 +474,123 @@ impl Gradient for &LogLoss<'_> {
     }
 }
 
+/// [`LogLoss`] in the span of the training rows (see [`LogisticRegression::fit_dual`]):
+/// parameters `β` (n) and the intercept.
+struct DualLogLoss<'a> {
+    /// Row i holds `L[i][0..=i]`.
+    lower: Vec<Vec<f32>>,
+    u: Vec<f64>,
+    c: f64,
+    y: &'a [u32],
+    weight: [f64; 2],
+    total_weight: f64,
+    penalty: f64,
+    memo: Memo,
+}
+
+impl DualLogLoss<'_> {
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((at, cost, grad)) = self.memo.lock().expect("memo").as_ref() {
+            if at.as_slice() == theta {
+                return (*cost, grad.clone());
+            }
+        }
+        let n = self.lower.len();
+        let (beta, b) = (&theta[..n], theta[n]);
+        let s: f64 = self.u.iter().zip(beta).map(|(u, b)| u * b).sum();
+        let offset = b - self.c * s;
+        // Per row: the score, the loss and the residual (independent rows: any order).
+        let per_row: Vec<(f64, f64)> = self
+            .lower
+            .par_iter()
+            .zip(self.y.par_iter())
+            .map(|(row, &y)| {
+                let z = offset
+                    + row
+                        .iter()
+                        .zip(beta)
+                        .map(|(&l, b)| l as f64 * b)
+                        .sum::<f64>();
+                let (yf, w) = (y as f64, self.weight[y as usize]);
+                let loss = w * (z.max(0.0) + (-z.abs()).exp().ln_1p() - yf * z);
+                (loss, w * (1.0 / (1.0 + (-z).exp()) - yf))
+            })
+            .collect();
+        let t = self.total_weight;
+        let loss: f64 = per_row.iter().map(|(l, _)| l).sum();
+        let r: Vec<f64> = per_row.iter().map(|(_, r)| r / t).collect();
+        let r_sum: f64 = r.iter().sum();
+        // Lᵀ r, by fixed chunks of rows summed in order (deterministic under rayon).
+        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let mut g = vec![0.0f64; n];
+                let rows = k * CHUNK..((k + 1) * CHUNK).min(n);
+                for (row, &r) in self.lower[rows.clone()].iter().zip(&r[rows]) {
+                    for (g, &l) in g.iter_mut().zip(row) {
+                        *g += r * l as f64;
+                    }
+                }
+                g
+            })
+            .collect();
+        let mut g = vec![0.0f64; n + 1];
+        for part in parts {
+            for (g, v) in g.iter_mut().zip(part) {
+                *g += v;
+            }
+        }
+        let mut cost = loss / t - 0.5 * self.penalty * self.c * s * s;
+        for j in 0..n {
+            g[j] += -self.c * self.u[j] * r_sum + self.penalty * (beta[j] - self.c * self.u[j] * s);
+            cost += 0.5 * self.penalty * beta[j] * beta[j];
+        }
+        g[n] = r_sum;
+        *self.memo.lock().expect("memo") = Some((theta.to_vec(), cost, g.clone()));
+        (cost, g)
+    }
+}
+
+impl CostFunction for &DualLogLoss<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(theta).0)
+    }
+}
+
+impl Gradient for &DualLogLoss<'_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, theta: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.evaluate(theta).1)
+    }
+}
+
+/// L-BFGS (memory 10, Moré-Thuente line search) from `start`: the best parameters and the
+/// iterations run.
+fn minimise<'a, P>(
+    problem: &'a P,
+    start: Vec<f64>,
+    parameters: &LogisticParameters,
+) -> Result<(Vec<f64>, u64)>
+where
+    &'a P: CostFunction<Param = Vec<f64>, Output = f64>
+        + Gradient<Param = Vec<f64>, Gradient = Vec<f64>>,
+{
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(parameters.tolerance)
+        .and_then(|s| s.with_tolerance_cost(1e-12))
+        .map_err(|e| Error::InvalidInput(format!("logistic regression: {e}")))?;
+    let result = Executor::new(problem, solver)
+        .configure(|state| state.param(start.clone()).max_iters(parameters.max_iter))
+        .run()
+        .map_err(|e| Error::InvalidInput(format!("logistic regression: L-BFGS failed: {e}")))?;
+    let state = result.state();
+    let theta = state.get_best_param().cloned().unwrap_or(start);
+    Ok((theta, state.get_iter()))
+}
+
 impl LogisticRegression {
     /// Fit on `x` (labels 0/1).
     pub fn fit(x: &Samples, parameters: &LogisticParameters) -> Result<LogisticRegression> {
@@ -505,6 +632,13 @@ impl LogisticRegression {
             vec![1.0; p]
         };
         let penalty = parameters.penalty.unwrap_or(1.0 / n as f64);
+        // Start at w = 0 with the intercept at the weighted log-odds.
+        let pos_w = positives as f64 * weight[1];
+        let neg_w = (n - positives) as f64 * weight[0];
+        let start_intercept = (pos_w / neg_w).ln();
+        if !parameters.standardize && p > n {
+            return Self::fit_dual(x, parameters, weight, penalty, start_intercept);
+        }
         let problem = LogLoss {
             x,
             mean,
@@ -514,22 +648,9 @@ impl LogisticRegression {
             penalty,
             memo: Mutex::new(None),
         };
-        // Start at w = 0 with the intercept at the weighted log-odds.
-        let pos_w = positives as f64 * weight[1];
-        let neg_w = (n - positives) as f64 * weight[0];
         let mut start = vec![0.0; p + 1];
-        start[p] = (pos_w / neg_w).ln();
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(parameters.tolerance)
-            .and_then(|s| s.with_tolerance_cost(1e-12))
-            .map_err(|e| Error::InvalidInput(format!("logistic regression: {e}")))?;
-        let result = Executor::new(&problem, solver)
-            .configure(|state| state.param(start.clone()).max_iters(parameters.max_iter))
-            .run()
-            .map_err(|e| Error::InvalidInput(format!("logistic regression: L-BFGS failed: {e}")))?;
-        let state = result.state();
-        let theta = state.get_best_param().cloned().unwrap_or(start);
-        let iterations = state.get_iter();
+        start[p] = start_intercept;
+        let (theta, iterations) = minimise(&problem, start, parameters)?;
         let v: Vec<f64> = theta[..p]
             .iter()
             .zip(&problem.inv_scale)
@@ -541,6 +662,79 @@ impl LogisticRegression {
                 weights: v,
                 intercept,
             },
+            penalty,
+            iterations,
+        })
+    }
+
+    /// The same objective solved in the span of the training rows, for p > n (22,500 pixels,
+    /// a few thousand images). The optimum lies in that span (the loss's gradient is a sum of
+    /// rows and the penalty's is `λw`), so with `K = Xc Xcᵀ` (n x n) and its factor
+    /// `K + c 11ᵀ + εI = L Lᵀ`, `w = Xcᵀ L⁻ᵀ β` maps β isometrically onto it: scores are
+    /// `Lβ - c (uᵀβ) 1 + b` and `‖w‖² = ‖β‖² - c (uᵀβ)²` with `u = L⁻¹1` (the `c 11ᵀ` term
+    /// stands in for the direction that centring removed, which changes nothing). L-BFGS then
+    /// takes the same steps as on the pixels, each costing n² instead of n·p: on 2,232 x 22,500,
+    /// 0.8 s instead of 3.3 s. (`ε`, 10⁻⁹ of the scale, keeps exact duplicate images from
+    /// making the factorisation fail.)
+    fn fit_dual(
+        x: &Samples,
+        parameters: &LogisticParameters,
+        weight: [f64; 2],
+        penalty: f64,
+        start_intercept: f64,
+    ) -> Result<LogisticRegression> {
+        let centred = Centred::new(x)?;
+        let n = x.rows();
+        let c = centred.scale().max(f64::MIN_POSITIVE);
+        let jitter = 1e-9 * c;
+        let gram = &centred.gram;
+        let m = Mat::<f64>::from_fn(n, n, |i, j| {
+            if i >= j {
+                gram[(i, j)] + c + if i == j { jitter } else { 0.0 }
+            } else {
+                0.0
+            }
+        });
+        let llt = m.llt(Side::Lower).map_err(|_| {
+            Error::InvalidInput(
+                "logistic regression: the training images' Gram matrix could not be factored"
+                    .into(),
+            )
+        })?;
+        let l = llt.L();
+        let mut u = Mat::<f64>::from_fn(n, 1, |_, _| 1.0);
+        triangular_solve::solve_lower_triangular_in_place(l, u.as_mut(), Par::Seq);
+        // L's lower triangle in f32, row by row: the scores' pass reads half of n² values.
+        let lower: Vec<Vec<f32>> = (0..n)
+            .map(|i| (0..=i).map(|j| l[(i, j)] as f32).collect())
+            .collect();
+        let problem = DualLogLoss {
+            lower,
+            u: (0..n).map(|i| u[(i, 0)]).collect(),
+            c,
+            y: &x.y,
+            weight,
+            total_weight: x.y.iter().map(|&y| weight[y as usize]).sum(),
+            penalty,
+            memo: Mutex::new(None),
+        };
+        let mut start = vec![0.0; n + 1];
+        start[n] = start_intercept;
+        let (theta, iterations) = minimise(&problem, start, parameters)?;
+        // α = L⁻ᵀ β, then w = Xcᵀ α.
+        let mut alpha = Mat::<f64>::from_fn(n, 1, |i, _| theta[i]);
+        triangular_solve::solve_upper_triangular_in_place(l.transpose(), alpha.as_mut(), Par::Seq);
+        let alpha: Vec<f64> = (0..n).map(|i| alpha[(i, 0)]).collect();
+        let weights = centred.primal_weights(&alpha);
+        let intercept = theta[n]
+            - centred
+                .mean
+                .iter()
+                .zip(&weights)
+                .map(|(m, w)| m * w)
+                .sum::<f64>();
+        Ok(LogisticRegression {
+            model: LinearModel { weights, intercept },
             penalty,
             iterations,
         })
