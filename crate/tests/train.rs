@@ -175,7 +175,7 @@ fn logistic_regression_agrees_with_newtons_method() {
 
 #[test]
 fn logistic_regression_with_more_features_than_images_agrees_with_newtons_method() {
-    // p > n is solved in the span of the training rows; one image twice (as duplicates are in
+    // p > 2n is solved in the span of the training rows; one image twice (as duplicates are in
     // the Kaggle data) makes the Gram matrix singular, which the fit must survive.
     let base = problem(40, 90, 8);
     let rows: Vec<f32> = (0..40)

@@ -636,7 +636,10 @@ impl LogisticRegression {
         let pos_w = positives as f64 * weight[1];
         let neg_w = (n - positives) as f64 * weight[0];
         let start_intercept = (pos_w / neg_w).ln();
-        if !parameters.standardize && p > n {
+        // The dual pays for the n x n Gram matrix and its factor up front; it wins when pixels
+        // outnumber images by more than about two to one (measured: 2,800 x 22,500 in 1.9 s
+        // instead of 4.0 s; 2,800 x 4,096 in 1.0 s instead of 0.74 s).
+        if !parameters.standardize && p > 2 * n {
             return Self::fit_dual(x, parameters, weight, penalty, start_intercept);
         }
         let problem = LogLoss {
@@ -667,7 +670,7 @@ impl LogisticRegression {
         })
     }
 
-    /// The same objective solved in the span of the training rows, for p > n (22,500 pixels,
+    /// The same objective solved in the span of the training rows, for p > 2n (22,500 pixels,
     /// a few thousand images). The optimum lies in that span (the loss's gradient is a sum of
     /// rows and the penalty's is `λw`), so with `K = Xc Xcᵀ` (n x n) and its factor
     /// `K + c 11ᵀ + εI = L Lᵀ`, `w = Xcᵀ L⁻ᵀ β` maps β isometrically onto it: scores are
