@@ -380,9 +380,50 @@ pub struct LogisticRegression {
     pub iterations: u64,
 }
 
-/// The last evaluation (parameters, cost, gradient), so that argmin's separate cost and
-/// gradient calls share one pass.
-type Memo = Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>;
+/// A smooth objective: its value and gradient at `theta`, from one pass over the data.
+trait Objective {
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>);
+}
+
+/// An objective as argmin wants it, keeping the last evaluation (parameters, cost, gradient) so
+/// that argmin's separate cost and gradient calls at the same point share one pass.
+struct Memoised<'a, T> {
+    objective: &'a T,
+    last: Mutex<Option<Evaluated>>,
+}
+
+/// Parameters, the cost there and the gradient there.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
+impl<T: Objective> Memoised<'_, T> {
+    fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let mut last = self.last.lock().expect("memo");
+        if let Some((at, cost, grad)) = last.as_ref() {
+            if at.as_slice() == theta {
+                return (*cost, grad.clone());
+            }
+        }
+        let (cost, grad) = self.objective.evaluate(theta);
+        *last = Some((theta.to_vec(), cost, grad.clone()));
+        (cost, grad)
+    }
+}
+
+impl<T: Objective> CostFunction for Memoised<'_, T> {
+    type Param = Vec<f64>;
+    type Output = f64;
+    fn cost(&self, theta: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(theta).0)
+    }
+}
+
+impl<T: Objective> Gradient for Memoised<'_, T> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+    fn gradient(&self, theta: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.evaluate(theta).1)
+    }
+}
 
 /// The loss and gradient over the training rows, in the centred (and scaled) coordinates.
 struct LogLoss<'a> {
@@ -392,19 +433,12 @@ struct LogLoss<'a> {
     weight: [f64; 2],
     total_weight: f64,
     penalty: f64,
-    /// The last evaluation, so that argmin's separate cost and gradient calls share one pass.
-    memo: Memo,
 }
 
 const CHUNK: usize = 128;
 
-impl LogLoss<'_> {
+impl Objective for LogLoss<'_> {
     fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
-        if let Some((at, cost, grad)) = self.memo.lock().expect("memo").as_ref() {
-            if at.as_slice() == theta {
-                return (*cost, grad.clone());
-            }
-        }
         let p = self.x.cols();
         let (w, b) = (&theta[..p], theta[p]);
         // Raw-space weights: score = x · (w / s) + (b - μ · w / s).
@@ -453,24 +487,7 @@ impl LogLoss<'_> {
             cost += 0.5 * self.penalty * w[j] * w[j];
         }
         g[p] = residual_sum / t;
-        *self.memo.lock().expect("memo") = Some((theta.to_vec(), cost, g.clone()));
         (cost, g)
-    }
-}
-
-impl CostFunction for &LogLoss<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(theta).0)
-    }
-}
-
-impl Gradient for &LogLoss<'_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, theta: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.evaluate(theta).1)
     }
 }
 
@@ -485,16 +502,10 @@ struct DualLogLoss<'a> {
     weight: [f64; 2],
     total_weight: f64,
     penalty: f64,
-    memo: Memo,
 }
 
-impl DualLogLoss<'_> {
+impl Objective for DualLogLoss<'_> {
     fn evaluate(&self, theta: &[f64]) -> (f64, Vec<f64>) {
-        if let Some((at, cost, grad)) = self.memo.lock().expect("memo").as_ref() {
-            if at.as_slice() == theta {
-                return (*cost, grad.clone());
-            }
-        }
         let n = self.lower.len();
         let (beta, b) = (&theta[..n], theta[n]);
         let s: f64 = self.u.iter().zip(beta).map(|(u, b)| u * b).sum();
@@ -546,38 +557,21 @@ impl DualLogLoss<'_> {
             cost += 0.5 * self.penalty * beta[j] * beta[j];
         }
         g[n] = r_sum;
-        *self.memo.lock().expect("memo") = Some((theta.to_vec(), cost, g.clone()));
         (cost, g)
-    }
-}
-
-impl CostFunction for &DualLogLoss<'_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-    fn cost(&self, theta: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(theta).0)
-    }
-}
-
-impl Gradient for &DualLogLoss<'_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-    fn gradient(&self, theta: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.evaluate(theta).1)
     }
 }
 
 /// L-BFGS (memory 10, Moré-Thuente line search) from `start`: the best parameters and the
 /// iterations run.
-fn minimise<'a, P>(
-    problem: &'a P,
+fn minimise<P: Objective>(
+    objective: &P,
     start: Vec<f64>,
     parameters: &LogisticParameters,
-) -> Result<(Vec<f64>, u64)>
-where
-    &'a P: CostFunction<Param = Vec<f64>, Output = f64>
-        + Gradient<Param = Vec<f64>, Gradient = Vec<f64>>,
-{
+) -> Result<(Vec<f64>, u64)> {
+    let problem = Memoised {
+        objective,
+        last: Mutex::new(None),
+    };
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(parameters.tolerance)
         .and_then(|s| s.with_tolerance_cost(1e-12))
@@ -649,7 +643,6 @@ impl LogisticRegression {
             weight,
             total_weight: x.y.iter().map(|&y| weight[y as usize]).sum(),
             penalty,
-            memo: Mutex::new(None),
         };
         let mut start = vec![0.0; p + 1];
         start[p] = start_intercept;
@@ -719,7 +712,6 @@ impl LogisticRegression {
             weight,
             total_weight: x.y.iter().map(|&y| weight[y as usize]).sum(),
             penalty,
-            memo: Mutex::new(None),
         };
         let mut start = vec![0.0; n + 1];
         start[n] = start_intercept;
