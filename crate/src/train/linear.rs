@@ -65,6 +65,12 @@ impl LinearModel {
     }
 }
 
+/// `a · b`, summed in order. Moving centred weights back to raw features (`b - μ · w`) uses it
+/// for every linear model.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(a, b)| a * b).sum()
+}
+
 /// Column means of `x` (f64).
 fn column_means(x: &Samples) -> Vec<f64> {
     let mut mean = vec![0.0f64; x.cols()];
@@ -207,13 +213,7 @@ impl Centred {
         } else {
             (0..p).map(|j| sol[(j, 0)]).collect()
         };
-        let intercept = self.y_mean
-            - self
-                .mean
-                .iter()
-                .zip(&weights)
-                .map(|(m, w)| m * w)
-                .sum::<f64>();
+        let intercept = self.y_mean - dot(&self.mean, &weights);
         Ok(RidgeRegression {
             model: LinearModel { weights, intercept },
             alpha,
@@ -443,7 +443,7 @@ impl Objective for LogLoss<'_> {
         let (w, b) = (&theta[..p], theta[p]);
         // Raw-space weights: score = x · (w / s) + (b - μ · w / s).
         let v: Vec<f64> = w.iter().zip(&self.inv_scale).map(|(w, s)| w * s).collect();
-        let offset = b - self.mean.iter().zip(&v).map(|(m, v)| m * v).sum::<f64>();
+        let offset = b - dot(&self.mean, &v);
         let rows = self.x.rows();
         // One pass: per fixed chunk of rows, the loss and Σ r_i x_i; chunks summed in order,
         // so the result does not depend on how rayon schedules them.
@@ -652,7 +652,7 @@ impl LogisticRegression {
             .zip(&problem.inv_scale)
             .map(|(w, s)| w * s)
             .collect();
-        let intercept = theta[p] - problem.mean.iter().zip(&v).map(|(m, v)| m * v).sum::<f64>();
+        let intercept = theta[p] - dot(&problem.mean, &v);
         Ok(LogisticRegression {
             model: LinearModel {
                 weights: v,
@@ -721,13 +721,7 @@ impl LogisticRegression {
         triangular_solve::solve_upper_triangular_in_place(l.transpose(), alpha.as_mut(), Par::Seq);
         let alpha: Vec<f64> = (0..n).map(|i| alpha[(i, 0)]).collect();
         let weights = centred.primal_weights(&alpha);
-        let intercept = theta[n]
-            - centred
-                .mean
-                .iter()
-                .zip(&weights)
-                .map(|(m, w)| m * w)
-                .sum::<f64>();
+        let intercept = theta[n] - dot(&centred.mean, &weights);
         Ok(LogisticRegression {
             model: LinearModel { weights, intercept },
             penalty,
