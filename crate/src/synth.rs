@@ -544,6 +544,32 @@ mod tests {
     }
 
     #[test]
+    fn the_marker_reads_back_exactly() {
+        // 1.6194358869999999 is a time a CI run measured; serde_json's default float parser
+        // read it back one ulp off, so `ensure` saw a different summary than `write` returned.
+        // A scale that does not read back exactly would make `ensure` regenerate every time.
+        let tmp = tempfile::tempdir().unwrap();
+        let options = SynthOptions::new().scale(0.123_456_789_012_345_68).seed(7);
+        let summary = SynthSummary {
+            root: tmp.path().to_path_buf(),
+            options: options.clone(),
+            version: GENERATOR_VERSION,
+            images: 3,
+            other_files: 1,
+            bytes: 1234,
+            seconds: 1.619_435_886_999_999_9,
+        };
+        std::fs::write(
+            tmp.path().join(MARKER),
+            serde_json::to_vec_pretty(&summary).unwrap(),
+        )
+        .unwrap();
+        let back = read_marker(tmp.path()).expect("the marker parses");
+        assert_eq!(back.seconds.to_bits(), summary.seconds.to_bits());
+        assert_eq!(back.options, options);
+    }
+
+    #[test]
     fn plan_is_deterministic_and_names_are_unique() {
         let a = plan(&SynthOptions::new().scale(0.2).seed(3));
         let b = plan(&SynthOptions::new().scale(0.2).seed(3));

@@ -188,7 +188,7 @@ fn ensure_reuses_a_finished_dataset_and_rejects_bad_scales() {
     let again = options.ensure(tmp.path()).unwrap();
     assert_eq!(
         first.seconds, again.seconds,
-        "second call read the marker instead of regenerating"
+        "the second call regenerated instead of reusing the finished dataset"
     );
     assert!(SynthOptions::new().scale(0.0).write(tmp.path()).is_err());
     assert!(SynthOptions::new()
