@@ -233,7 +233,7 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        if !options.extensions.iter().any(|e| *e == extension) {
+        if !options.extensions.contains(&extension) {
             skipped.push(Skipped {
                 path: path.to_path_buf(),
                 reason: SkipReason::NotAnImage { extension },

@@ -267,12 +267,9 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
         units.entry(rows.path[root].clone()).or_default().push(i);
     }
     // Images outside the pool keep their folder's name as their subset (test, val, any other).
-    let mut subset: Vec<Option<&str>> = vec![None; n];
-    for i in 0..n {
-        if !in_pool(i) {
-            subset[i] = Some(rows.split[i].as_str());
-        }
-    }
+    let mut subset: Vec<Option<&str>> = (0..n)
+        .map(|i| (!in_pool(i)).then(|| rows.split[i].as_str()))
+        .collect();
     // A pool unit that shares a patient or a file content with an image outside the pool (the
     // kept test folder, say) joins that image's subset, or it would leak.
     let keys_of = |i: usize| {

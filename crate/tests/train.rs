@@ -27,7 +27,9 @@ fn problem(n: usize, p: usize, seed: u64) -> Samples {
     Samples::new(x, p, y).unwrap()
 }
 
-/// Solve `a x = b` by Gaussian elimination with partial pivoting (f64): the direct reference.
+/// Solve `a x = b` by Gaussian elimination with partial pivoting (f64): the direct reference,
+/// kept in its textbook index form.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
     let n = b.len();
     for k in 0..n {

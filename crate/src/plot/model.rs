@@ -15,7 +15,7 @@ use crate::train::{Evaluation, Model};
 /// Lines over fixed axes (ROC curves, score distributions).
 #[derive(Debug, Clone)]
 pub(crate) struct LineChart {
-    pub groups: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    pub groups: Vec<super::xy::Group>,
     pub x_label: String,
     pub y_label: String,
     pub x_range: (f64, f64),
@@ -271,8 +271,8 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: &str) -> Result<Figur
                     HPos::Center,
                 )?;
                 let row_total = (cells[t][0] + cells[t][1]).max(1) as f64;
-                for p in 0..2 {
-                    let share = cells[t][p] as f64 / row_total;
+                for (p, &count) in cells[t].iter().enumerate() {
+                    let share = count as f64 / row_total;
                     let base = if t == p {
                         RGBColor(0x2a, 0x9d, 0x8f)
                     } else {

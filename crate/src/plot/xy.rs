@@ -11,10 +11,13 @@ use super::figure::{Chart, Figure, FONT};
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
+/// One named group of points, drawn in its colour.
+pub(crate) type Group = (String, RGBColor, Vec<(f64, f64)>);
+
 /// Points in named groups, a colour per group.
 #[derive(Debug, Clone)]
 pub(crate) struct ScatterChart {
-    pub groups: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    pub groups: Vec<Group>,
     pub x_label: String,
     pub y_label: String,
 }
@@ -23,12 +26,12 @@ pub(crate) struct ScatterChart {
 /// area, so overlapping groups stay readable.
 #[derive(Debug, Clone)]
 pub(crate) struct CurveChart {
-    pub groups: Vec<(String, RGBColor, Vec<(f64, f64)>)>,
+    pub groups: Vec<Group>,
     pub x_label: String,
     pub y_label: String,
 }
 
-fn bounds(groups: &[(String, RGBColor, Vec<(f64, f64)>)]) -> Option<(f64, f64, f64, f64)> {
+fn bounds(groups: &[Group]) -> Option<(f64, f64, f64, f64)> {
     let points = groups.iter().flat_map(|g| g.2.iter());
     let mut b: Option<(f64, f64, f64, f64)> = None;
     for &(x, y) in points {
