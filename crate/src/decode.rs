@@ -441,28 +441,8 @@ fn mode_name(color: image::ColorType) -> &'static str {
 /// full Kaggle dataset.
 pub fn facts(images: &DataFrame) -> Result<DataFrame> {
     let paths = strings(images, "path")?;
-    // Reused from the file facts cache while a file keeps its size and modification time.
-    let mut cache = crate::cache::FileFacts::open();
-    let looked_up: Vec<(String, Option<crate::cache::Stamp>, Option<_>)> = paths
-        .par_iter()
-        .map(|p| {
-            let key = crate::cache::key(p);
-            let stamp = crate::cache::Stamp::of(Path::new(p));
-            let known = stamp.as_ref().and_then(|s| cache.facts(&key, s));
-            (key, stamp, known)
-        })
-        .collect();
-    let found: Vec<std::result::Result<ImageFacts, String>> = paths
-        .par_iter()
-        .zip(&looked_up)
-        .map(|(p, (_, _, known))| known.clone().unwrap_or_else(|| read_facts(Path::new(p))))
-        .collect();
-    for ((key, stamp, known), facts) in looked_up.iter().zip(&found) {
-        if let (Some(stamp), None) = (stamp, known) {
-            cache.set_facts(key, stamp, facts.clone());
-        }
-    }
-    cache.save();
+    let found: Vec<std::result::Result<ImageFacts, String>> =
+        facts_cached(&paths).into_iter().map(|(_, f)| f).collect();
     let ok = |f: &dyn Fn(&ImageFacts) -> Option<u32>| -> Vec<Option<u32>> {
         found.iter().map(|r| r.as_ref().ok().and_then(f)).collect()
     };
@@ -496,6 +476,40 @@ pub fn facts(images: &DataFrame) -> Result<DataFrame> {
         out.with_column(column).ctx("adding image facts")?;
     }
     Ok(frame::fresh(&out))
+}
+
+/// The header facts of each file, with its stamp (size and modification time; `None` when the
+/// file cannot be read), in parallel. Reused from the file facts cache while a file keeps its
+/// stamp, and the facts read anew are added to it: the report reads every header twice (facts
+/// table, shortcut models) and the second read costs no file access.
+pub(crate) fn facts_cached(
+    paths: &[String],
+) -> Vec<(
+    Option<crate::cache::Stamp>,
+    std::result::Result<ImageFacts, String>,
+)> {
+    let mut cache = crate::cache::FileFacts::open();
+    let found: Vec<(String, Option<crate::cache::Stamp>, bool, _)> = paths
+        .par_iter()
+        .map(|p| {
+            let key = crate::cache::key(p);
+            let stamp = crate::cache::Stamp::of(Path::new(p));
+            match stamp.as_ref().and_then(|s| cache.facts(&key, s)) {
+                Some(known) => (key, stamp, false, known),
+                None => (key, stamp, true, read_facts(Path::new(p))),
+            }
+        })
+        .collect();
+    for (key, stamp, fresh, facts) in &found {
+        if let (Some(stamp), true) = (stamp, fresh) {
+            cache.set_facts(key, stamp, facts.clone());
+        }
+    }
+    cache.save();
+    found
+        .into_iter()
+        .map(|(_, stamp, _, facts)| (stamp, facts))
+        .collect()
 }
 
 /// Width and height per `group` (`subset`, `split` or `class`): `images`, and the `min`, `max`,
@@ -876,7 +890,7 @@ impl Reporter {
             bar.inc(1);
         } else if self.lines {
             let step = self.total.div_ceil(10);
-            if done % step == 0 || done == self.total {
+            if done.is_multiple_of(step) || done == self.total {
                 println!("{} {done}/{} images", self.what, self.total);
             }
         }
