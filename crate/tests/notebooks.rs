@@ -41,16 +41,24 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
         .seed(7)
         .write(&data)
         .unwrap();
-    execute_every_notebook(&data, &tmp.path().join("synthetic"));
+    // One evcxr build folder for all twelve kernels, which run one at a time. With a folder of
+    // its own (Jupyter's default), each kernel spends about two minutes on 2 cores before its
+    // first cell: `:cache` keeps the registry crates, but the crate itself (a path dependency,
+    // about 70 s at evcxr's opt-level 2) and the build scripts' C code are built again. Here
+    // the first kernel builds them and the others find them built, as cargo sees fit.
+    let evcxr = tmp.path().join("evcxr");
+    std::fs::create_dir_all(&evcxr).unwrap();
+    execute_every_notebook(&data, &tmp.path().join("synthetic"), &evcxr);
     // The 16 real X-rays: one folder per class and no split folders, real files' sizes and
     // encodings; each notebook must run on them as it is, from its own environment variable.
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
-    execute_every_notebook(&real, &tmp.path().join("real"));
+    execute_every_notebook(&real, &tmp.path().join("real"), &evcxr);
 }
 
-/// Executes every notebook on `data` into `work/out` (its own cache in `work/cache`) and checks
-/// that no cell failed, that each showed a figure, and that the figures and page were saved.
-fn execute_every_notebook(data: &Path, work: &Path) {
+/// Executes every notebook on `data` into `work/out` (its own cache in `work/cache`; kernels
+/// build in `evcxr`) and checks that no cell failed, that each showed a figure, and that the
+/// figures and page were saved.
+fn execute_every_notebook(data: &Path, work: &Path, evcxr: &Path) {
     let out = work.join("out");
     let notebooks = notebooks();
     assert!(!notebooks.is_empty());
@@ -72,6 +80,7 @@ fn execute_every_notebook(data: &Path, work: &Path) {
             .env("XRAY_LAB_DATA", data)
             .env("XRAY_LAB_OUT", out.join("figures"))
             .env("XRAY_LAB_CACHE", work.join("cache"))
+            .env("EVCXR_TMPDIR", evcxr)
             .env_remove("XRAY_LAB_SPLIT")
             .status()
             .unwrap();
