@@ -45,7 +45,11 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
     // its own (Jupyter's default), each kernel spends about two minutes on 2 cores before its
     // first cell: `:cache` keeps the registry crates, but the crate itself (a path dependency,
     // about 70 s at evcxr's opt-level 2) and the build scripts' C code are built again. Here
-    // the first kernel builds them and the others find them built, as cargo sees fit.
+    // the first kernel builds them and the others find them built, as cargo sees fit. (evcxr
+    // calls EVCXR_TMPDIR a debugging aid because kernels running at once must not share it,
+    // evcxr/evcxr#302; and it must not sit under the home folder that holds ~/.rustup, or
+    // evcxr's relative rpath misses the toolchain and every kernel dies with "dlopen failed".
+    // The system's temporary folder is neither.)
     let evcxr = tmp.path().join("evcxr");
     std::fs::create_dir_all(&evcxr).unwrap();
     execute_every_notebook(&data, &tmp.path().join("synthetic"), &evcxr);
