@@ -94,12 +94,8 @@ enum Command {
         /// The feature file to write (Arrow IPC, e.g. features.arrow).
         #[arg(long)]
         out: PathBuf,
-        /// The side of the square features.
-        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
-        size: u32,
-        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
-        #[arg(long)]
-        exact: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
         /// Neither read nor update the feature cache.
         #[arg(long)]
         no_cache: bool,
@@ -120,12 +116,8 @@ enum Command {
         /// A split file (from `xray-lab split`) to reuse.
         #[arg(long)]
         split: Option<PathBuf>,
-        /// The side of the square features.
-        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
-        size: u32,
-        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
-        #[arg(long)]
-        exact: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
         /// Seed of the trees and the forest.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -144,12 +136,8 @@ enum Command {
         /// The folder to write models and metrics to.
         #[arg(long)]
         out: PathBuf,
-        /// The side of the square features.
-        #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
-        size: u32,
-        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
-        #[arg(long)]
-        exact: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
         /// Seed of the trees and the forest.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -157,6 +145,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How images are decoded: the same two flags for `features`, `train` and `report`.
+#[derive(clap::Args)]
+struct DecodeArgs {
+    /// The side of the square features.
+    #[arg(long, default_value_t = decode::DEFAULT_SIZE)]
+    size: u32,
+    /// Decode JPEGs at full resolution (no DCT-domain downscaling).
+    #[arg(long)]
+    exact: bool,
+}
+
+impl DecodeArgs {
+    fn options(&self) -> DecodeOptions {
+        DecodeOptions::new().size(self.size).exact(self.exact)
+    }
+}
+
+/// In JSON mode stdout carries only the JSON: a progress bar on a terminal, else nothing.
+fn progress_for(json: bool) -> Progress {
+    if json && !std::io::stderr().is_terminal() {
+        Progress::Quiet
+    } else {
+        Progress::Auto
+    }
 }
 
 fn parse_amount(text: &str) -> Result<Amount, String> {
@@ -187,14 +201,13 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             data,
             out,
             split: split_file,
-            size,
-            exact,
+            decode: decoding,
             seed,
         } => {
             check_writable(&out.join("metrics.json"))?;
             let options = xray_lab::report::ReportOptions {
                 split: split_file,
-                decode: DecodeOptions::new().size(size).exact(exact),
+                decode: decoding.options(),
                 train: TrainOptions::new().seed(seed),
                 verbose: true,
             };
@@ -231,8 +244,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             data,
             split: split_file,
             out,
-            size,
-            exact,
+            decode: decoding,
             seed,
             json,
         } => {
@@ -243,15 +255,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 None => split::default_split(&dataset)?,
             };
             check_writable(&out.join("metrics.json"))?;
-            let progress = if json && !std::io::stderr().is_terminal() {
-                Progress::Quiet
-            } else {
-                Progress::Auto
-            };
-            let options = DecodeOptions::new()
-                .size(size)
-                .exact(exact)
-                .progress(progress);
+            let options = decoding.options().progress(progress_for(json));
             let features = decode::features(&images, &options)?;
             let decode_seconds = features.seconds;
             let evaluation = train::evaluate(&features, &TrainOptions::new().seed(seed))?;
@@ -367,8 +371,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             data,
             split: split_file,
             out,
-            size,
-            exact,
+            decode: decoding,
             no_cache,
             json,
         } => {
@@ -378,17 +381,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 images = split::read_split(&images, &dataset.root, &file)?;
             }
             check_writable(&out)?;
-            // In JSON mode stdout carries only the JSON: a bar on a terminal, else nothing.
-            let progress = if json && !std::io::stderr().is_terminal() {
-                Progress::Quiet
-            } else {
-                Progress::Auto
-            };
-            let options = DecodeOptions::new()
-                .size(size)
-                .exact(exact)
+            let options = decoding
+                .options()
                 .cache(!no_cache)
-                .progress(progress);
+                .progress(progress_for(json));
             let features = decode::features(&images, &options)?;
             cache::write_features(&features, &out)?;
             let report = FeaturesReport::new(&features, &images, &out)?;
