@@ -103,20 +103,39 @@ impl Samples {
     /// aspect ratio (width / height) and channels, of the rows of `features` in `subset`.
     /// Read from the file headers (cached), not decoded.
     pub fn facts_of(features: &Features, subset: &str) -> Result<Samples> {
-        let rows = subset_rows(&features.images, subset)?;
+        let mut each = Self::facts_of_each(features, &[subset])?;
+        Ok(each.remove(0))
+    }
+
+    /// [`Samples::facts_of`] for several subsets, with one pass over the facts cache (which
+    /// is one JSON file for every dataset seen, so opening it costs a parse).
+    pub(crate) fn facts_of_each(features: &Features, subsets: &[&str]) -> Result<Vec<Samples>> {
         let all = crate::decode::strings(&features.images, "path")?;
-        let paths: Vec<String> = rows.iter().map(|&i| all[i].clone()).collect();
-        let mut x = Vec::with_capacity(rows.len() * FACTS.len());
-        for (path, (stamp, facts)) in paths.iter().zip(crate::decode::facts_cached(&paths)) {
-            x.extend(file_facts(Path::new(path), stamp, facts)?);
-        }
-        let mut samples = Samples::new(
-            x,
-            FACTS.len(),
-            rows.iter().map(|&i| features.labels[i]).collect(),
-        )?;
-        samples.paths = paths;
-        Ok(samples)
+        let rows: Vec<Vec<usize>> = subsets
+            .iter()
+            .map(|s| subset_rows(&features.images, s))
+            .collect::<Result<_>>()?;
+        let wanted: Vec<String> = rows.iter().flatten().map(|&i| all[i].clone()).collect();
+        let mut facts = wanted
+            .iter()
+            .zip(crate::decode::facts_cached(&wanted))
+            .map(|(path, (stamp, facts))| file_facts(Path::new(path), stamp, facts));
+        let mut paths = wanted.iter().cloned();
+        rows.iter()
+            .map(|rows| {
+                let mut x = Vec::with_capacity(rows.len() * FACTS.len());
+                for row in facts.by_ref().take(rows.len()) {
+                    x.extend(row?);
+                }
+                let mut samples = Samples::new(
+                    x,
+                    FACTS.len(),
+                    rows.iter().map(|&i| features.labels[i]).collect(),
+                )?;
+                samples.paths = paths.by_ref().take(rows.len()).collect();
+                Ok(samples)
+            })
+            .collect()
     }
 
     /// How many rows.
@@ -643,10 +662,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     )?);
 
     if options.shortcut {
-        let facts: Vec<Samples> = names
-            .iter()
-            .map(|s| Samples::facts_of(features, s))
-            .collect::<Result<_>>()?;
+        let facts = Samples::facts_of_each(features, &names.map(String::as_str))?;
         let t = Instant::now();
         let logistic = LogisticRegression::fit(
             &facts[0],
