@@ -1,34 +1,59 @@
 #!/usr/bin/env bash
-# Installs what the project needs and a fresh machine lacks: Jupyter (pip), the evcxr Rust
-# kernel (cargo) and, optionally, nasm (apt). Safe to run again: each step is skipped when its tool is already there.
+# Installs what the project needs and a fresh machine lacks, then prepares the notebook kernel:
+#   1. nasm (apt, optional: libjpeg-turbo's SIMD)
+#   2. Jupyter (pip, requirements.txt)
+#   3. the evcxr Jupyter kernel (cargo install)          } these two compile at the same time:
+#   4. the crate as the notebooks' kernels compile it    } each alone leaves a core idle at times
+#   5. the "xray-lab" kernel spec (scripts/kernel.py)
+# Safe to run again: a step whose result is there already takes a second or less.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 EVCXR_VERSION=0.22.0
+export PATH="$HOME/.cargo/bin:$PATH"
+started=$(date +%s)
+step() { echo "== [$(( $(date +%s) - started )) s] $*"; }
 
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust from https://rustup.rs first" >&2
   exit 1
 fi
-export PATH="$HOME/.cargo/bin:$PATH"
 
 # nasm lets the mozjpeg crate build libjpeg-turbo with its SIMD code (without it the build still
 # works, with plain C, and cargo prints a warning). Optional: installed when apt can do it.
 if ! command -v nasm >/dev/null && command -v apt-get >/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
-  echo "== installing nasm (apt; optional, for libjpeg-turbo's SIMD)"
+  step "installing nasm (apt, optional, for libjpeg-turbo's SIMD; about 10 s)"
   { $SUDO apt-get install -y -qq nasm >/dev/null 2>&1 \
       || { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq nasm >/dev/null 2>&1; }; } \
     || echo "   (could not install nasm: decoding works, a little slower)"
 fi
 
-if ! python3 -c "import nbconvert, nbclient, jupyterlab" 2>/dev/null || ! command -v jupyter >/dev/null; then
-  echo "== installing Jupyter (pip)"
-  python3 -m pip install --quiet --disable-pip-version-check -r "$(dirname "$0")/../requirements.txt"
+if ! python3 -c "import nbconvert, nbclient, jupyterlab, jupyter_client" 2>/dev/null || ! command -v jupyter >/dev/null; then
+  step "installing Jupyter (pip; about 1 min)"
+  python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
 
+install_pid=""
 if ! command -v evcxr_jupyter >/dev/null; then
-  echo "== installing the evcxr Jupyter kernel $EVCXR_VERSION (cargo; about 5-15 minutes, once)"
-  cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION"
+  step "installing the evcxr Jupyter kernel $EVCXR_VERSION in the background (cargo install; about 5 min on 2 cores, once)"
+  cargo install --locked --quiet evcxr_jupyter --version "$EVCXR_VERSION" > /tmp/xray-lab-evcxr-install.log 2>&1 &
+  install_pid=$!
+fi
+
+step "compiling the crate for the notebooks' kernels, once for all of them (about 6 min on 2 cores the first time, 9 with the evcxr install beside it; seconds after)"
+python3 scripts/kernel.py prepare
+
+if [ -n "$install_pid" ]; then
+  step "waiting for the evcxr install to finish"
+  if ! wait "$install_pid"; then
+    cat /tmp/xray-lab-evcxr-install.log >&2
+    echo "cargo install evcxr_jupyter failed (above)" >&2
+    exit 1
+  fi
 fi
 if ! jupyter kernelspec list 2>/dev/null | grep -q '^ *rust '; then
   evcxr_jupyter --install >/dev/null
 fi
+step "registering the xray-lab kernel (Jupyter: \"Rust (xray-lab)\")"
+python3 scripts/kernel.py install
+step "set-up done"

@@ -1,9 +1,15 @@
-//! Every notebook in `notebooks/` executes headless with the real evcxr kernel on a small
-//! synthetic dataset, and fails on any cell error.
+//! Every notebook in `notebooks/` executes headless with the real evcxr kernel, on a small
+//! synthetic dataset and on the 16 real X-rays, and fails on any cell error.
 //!
-//! Needs `jupyter` (nbconvert) and the `rust` kernel (`evcxr_jupyter --install`); `scripts/test`
-//! installs both. On a machine without them this test fails with a message saying so; set
-//! `XRAY_LAB_SKIP_NOTEBOOKS=1` to skip it on purpose (the skip is printed).
+//! The kernels are started as Jupyter starts them for a student: through the `xray-lab` kernel
+//! spec (`scripts/kernel.py`), each in a build folder of its own seeded from the prebuilt one,
+//! and two at a time (the two datasets run side by side), as when a student has two notebooks
+//! open. A first check starts one kernel through jupyter_client and proves that it used the
+//! seed's build of the crate instead of compiling it again.
+//!
+//! Needs `jupyter` (nbconvert), the evcxr kernel and the prepared `xray-lab` kernel;
+//! `scripts/test` sets up all three. On a machine without them this test fails with a message
+//! saying so; set `XRAY_LAB_SKIP_NOTEBOOKS=1` to skip it on purpose (the skip is printed).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +27,10 @@ fn notebooks() -> Vec<PathBuf> {
     found
 }
 
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 #[test]
 fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays() {
     if std::env::var_os("XRAY_LAB_SKIP_NOTEBOOKS").is_some_and(|v| v == "1") {
@@ -31,9 +41,21 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
         .args(["kernelspec", "list"])
         .output();
     match kernels {
-        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("rust") => {}
-        _ => panic!("jupyter with the evcxr `rust` kernel is needed: run scripts/test (it installs both), or set XRAY_LAB_SKIP_NOTEBOOKS=1"),
+        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("xray-lab") => {}
+        _ => panic!("jupyter with the `xray-lab` kernel is needed: run scripts/test (it sets up both), or set XRAY_LAB_SKIP_NOTEBOOKS=1"),
     }
+    // A kernel started as Jupyter starts it must find the crate built: `check` fails when the
+    // kernel's `xray_lab` is not the seed's (a hard link to it) or when it was compiled again.
+    let check = Command::new("python3")
+        .arg(repo().join("scripts/kernel.py"))
+        .arg("check")
+        .status()
+        .unwrap();
+    assert!(
+        check.success(),
+        "a new xray-lab kernel compiled the crate again instead of using the seed (see above)"
+    );
+
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     SynthOptions::new()
@@ -41,28 +63,32 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
         .seed(7)
         .write(&data)
         .unwrap();
-    // One evcxr build folder for all twelve kernels, which run one at a time. With a folder of
-    // its own (Jupyter's default), each kernel spends about two minutes on 2 cores before its
-    // first cell: `:cache` keeps the registry crates, but the crate itself (a path dependency,
-    // about 70 s at evcxr's opt-level 2) and the build scripts' C code are built again. Here
-    // the first kernel builds them and the others find them built, as cargo sees fit. (evcxr
-    // calls EVCXR_TMPDIR a debugging aid because kernels running at once must not share it,
-    // evcxr/evcxr#302; and it must not sit under the home folder that holds ~/.rustup, or
-    // evcxr's relative rpath misses the toolchain and every kernel dies with "dlopen failed".
-    // The system's temporary folder is neither.)
-    let evcxr = tmp.path().join("evcxr");
-    std::fs::create_dir_all(&evcxr).unwrap();
-    execute_every_notebook(&data, &tmp.path().join("synthetic"), &evcxr);
     // The 16 real X-rays: one folder per class and no split folders, real files' sizes and
     // encodings; each notebook must run on them as it is, from its own environment variable.
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
-    execute_every_notebook(&real, &tmp.path().join("real"), &evcxr);
+    // Two kernels at a time, each in its own build folder, as two open notebooks are.
+    let synthetic_work = tmp.path().join("synthetic");
+    let real_work = tmp.path().join("real");
+    std::thread::scope(|scope| {
+        let synthetic = scope.spawn(|| execute_every_notebook(&data, &synthetic_work));
+        let real = scope.spawn(|| execute_every_notebook(&real, &real_work));
+        let failures: Vec<String> = [synthetic.join(), real.join()]
+            .into_iter()
+            .filter_map(|r| r.err())
+            .map(|e| {
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    });
 }
 
-/// Executes every notebook on `data` into `work/out` (its own cache in `work/cache`; kernels
-/// build in `evcxr`) and checks that no cell failed, that each showed a figure, and that the
-/// figures and page were saved.
-fn execute_every_notebook(data: &Path, work: &Path, evcxr: &Path) {
+/// Executes every notebook on `data` into `work/out` (its own cache in `work/cache`) and checks
+/// that no cell failed, that each showed a figure, and that the figures and page were saved.
+fn execute_every_notebook(data: &Path, work: &Path) {
     let out = work.join("out");
     let notebooks = notebooks();
     assert!(!notebooks.is_empty());
@@ -75,7 +101,7 @@ fn execute_every_notebook(data: &Path, work: &Path, evcxr: &Path) {
                 "--to",
                 "notebook",
                 "--execute",
-                "--ExecutePreprocessor.kernel_name=rust",
+                "--ExecutePreprocessor.kernel_name=xray-lab",
                 "--ExecutePreprocessor.timeout=1800",
                 "--output-dir",
             ])
@@ -84,7 +110,7 @@ fn execute_every_notebook(data: &Path, work: &Path, evcxr: &Path) {
             .env("XRAY_LAB_DATA", data)
             .env("XRAY_LAB_OUT", out.join("figures"))
             .env("XRAY_LAB_CACHE", work.join("cache"))
-            .env("EVCXR_TMPDIR", evcxr)
+            .env_remove("EVCXR_TMPDIR")
             .env_remove("XRAY_LAB_SPLIT")
             .status()
             .unwrap();

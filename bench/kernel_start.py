@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""How long a student waits for a notebook kernel: start N fresh kernels the way Jupyter starts
+them (jupyter_client's KernelManager, the kernel spec's own argv, each kernel its own build
+folder), run the notebooks' set-up cells and then small cells, and print medians.
+
+    python3 bench/kernel_start.py --kernel xray-lab --kernel rust --runs 3
+    python3 bench/kernel_start.py --kernel xray-lab --concurrent 2     # two kernels at once
+
+Timed per kernel: `start` (process started until it answers kernel_info), the set-up cell
+(`:dep` with the crate), `use` (the prelude), then three small cells: `1 + 1`, a scan of the 16
+real X-rays shown with `head`, and a figure of counts (the work is milliseconds; what is left is
+evcxr compiling and linking the cell). `ready` is start + set-up + use: what a student waits
+before the first cell of their own. Kernels run one after another (alternating kernel specs when
+several are given, so that both see the same machine load), or in groups with --concurrent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+
+REPO = Path(__file__).resolve().parent.parent
+REAL = REPO / "crate" / "tests" / "fixtures" / "real-sample"
+
+
+def first_cell() -> str:
+    """The notebooks' own set-up cell (notebook 01's first code cell)."""
+    nb = json.loads((REPO / "notebooks" / "01_load_and_explore.ipynb").read_text())
+    return "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+
+
+CELLS = [
+    ("setup", first_cell()),
+    ("use", "use xray_lab::prelude::*;"),
+    ("1 + 1", "1 + 1"),
+    ("head", f'let dataset = load::scan("{REAL}")?;\ndataset.images.head(Some(3))'),
+    ("figure", "plot::images_per_subset(&dataset.images)?"),
+]
+
+
+def run_cell(client, code: str, timeout: float) -> tuple[float, str | None]:
+    """Executes one cell; returns its wall time and the error text, if any."""
+    started = time.perf_counter()
+    msg_id = client.execute(code, store_history=True)
+    error = None
+    while True:
+        msg = client.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "error":
+            error = f"{content.get('ename')}: {content.get('evalue')}"
+        elif kind == "stream" and content.get("name") == "stderr" and content["text"].strip():
+            error = (error or "") + content["text"]
+        elif kind == "status" and content["execution_state"] == "idle":
+            break
+    reply = client.get_shell_msg(timeout=timeout)
+    if reply["content"].get("status") == "error" and error is None:
+        error = reply["content"].get("evalue", "error")
+    return time.perf_counter() - started, error
+
+
+def one_kernel(name: str, timeout: float) -> dict:
+    """Starts one kernel as Jupyter does, from the notebooks folder, and times it."""
+    km = KernelManager(kernel_name=name)
+    started = time.perf_counter()
+    km.start_kernel(cwd=str(REPO / "notebooks"))
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        times = {"start": time.perf_counter() - started}
+        for label, code in CELLS:
+            seconds, error = run_cell(client, code, timeout)
+            if error:
+                raise RuntimeError(f"{name}: cell `{label}` failed: {error}")
+            times[label] = seconds
+        times["ready"] = times["start"] + times["setup"] + times["use"]
+        return times
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def run_group(name: str, size: int, timeout: float) -> list[dict]:
+    results: list = [None] * size
+
+    def work(i: int) -> None:
+        try:
+            results[i] = one_kernel(name, timeout)
+        except Exception as error:  # reported below, after the others finish
+            results[i] = error
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(size)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        if isinstance(r, Exception):
+            raise r
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kernel", action="append", help="kernel spec name (repeatable)")
+    parser.add_argument("--runs", type=int, default=3, help="kernels per spec (default 3)")
+    parser.add_argument("--concurrent", type=int, default=1, help="kernels started at once")
+    parser.add_argument("--warmup", action="store_true",
+                        help="one untimed kernel per spec first (fills evcxr's own cache)")
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--json", help="also write every measurement to this file")
+    args = parser.parse_args()
+    kernels = args.kernel or ["xray-lab"]
+
+    if args.warmup:
+        for name in kernels:
+            print(f"warm-up: {name}", file=sys.stderr, flush=True)
+            one_kernel(name, args.timeout)
+    measured: dict[str, list[dict]] = {name: [] for name in kernels}
+    for run in range(args.runs):
+        for name in kernels:
+            for times in run_group(name, args.concurrent, args.timeout):
+                measured[name].append(times)
+                print(f"run {run + 1} {name}: " + ", ".join(
+                    f"{k} {v:.1f} s" for k, v in times.items()), file=sys.stderr, flush=True)
+
+    labels = ["start", "setup", "use", "ready"] + [label for label, _ in CELLS[2:]]
+    together = f", {args.concurrent} at once" if args.concurrent > 1 else ""
+    print(f"\nmedian seconds over {args.runs * args.concurrent} kernels per spec{together}")
+    print("| kernel | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    for name, runs in measured.items():
+        cells = [f"{statistics.median(r[l] for r in runs):.1f}" for l in labels]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(measured, indent=1))
+
+
+if __name__ == "__main__":
+    main()

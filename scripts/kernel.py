@@ -1,0 +1,495 @@
+#!/usr/bin/env python3
+"""The xray-lab Jupyter kernel: evcxr, started in a build folder seeded from one built once.
+
+Why this exists. evcxr 0.22 gives every kernel a new, empty build folder, and its `:cache`
+leaves out path dependencies (cargo compiles them incrementally, and evcxr does not cache
+incremental compiles). So every new kernel, and every restart, compiled the `xray_lab` crate
+again at opt-level 2 and re-ran the build scripts' C compiles (libjpeg-turbo, zstd): 2-4 minutes
+on 2 cores before the first cell answered, even on a machine that had built everything before.
+
+Here the crate and all its dependencies are compiled once, exactly as evcxr compiles them (the
+same Cargo.toml, profile, RUSTFLAGS, target and offline resolution), into a *seed* folder. Each
+kernel gets a folder of its own made from the seed: the build products that rustc and the
+linker only ever replace (never rewrite in place) are hard links, the small files cargo rewrites
+in place (fingerprints, dep-info, build-script output) are copies. cargo then finds every
+dependency fresh and compiles only the cells. Two kernels at once each have their own folder;
+a crate edit is picked up at the next kernel start (the seed is brought up to date first,
+within a time budget, and only what changed is compiled).
+
+    python3 scripts/kernel.py prepare            build the seed, or bring it up to date
+    python3 scripts/kernel.py install            register the "xray-lab" kernel with Jupyter
+    python3 scripts/kernel.py run CONNECTION     what Jupyter runs (through the kernel spec)
+    python3 scripts/kernel.py clean              remove the folders of kernels that have ended
+    python3 scripts/kernel.py check              start one kernel as Jupyter does and prove it
+                                                 used the seed's build of the crate (for tests)
+    python3 scripts/kernel.py cli ARGS...        the xray-lab command, built from the seed
+
+Environment: XRAY_LAB_EVCXR_HOME (default ~/.cache/xray-lab/evcxr) holds the seeds and the
+kernels' folders; XRAY_LAB_KERNEL_REFRESH_SECONDS (default 40) bounds the seed update done at
+a kernel start (Jupyter waits about a minute for a kernel to answer).
+
+This mirrors evcxr 0.22.0's `Module::get_cargo_toml_contents` and `Config::cargo_command`
+(see EVCXR_VERSION); the notebook test fails if a kernel started here has to compile the crate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EVCXR_VERSION = "0.22.0"
+KERNEL_NAME = "xray-lab"
+REPO = Path(__file__).resolve().parent.parent
+CRATE = REPO / "crate"
+
+# evcxr 0.22.0, Module::get_cargo_toml_contents, for one `:dep` line, at evcxr's default
+# opt-level. Only the profile and the dependency matter to cargo's fingerprints; the rest is
+# kept identical so that evcxr finds the file as it would have written it.
+CARGO_TOML = """
+[package]
+name = "ctx"
+version = "1.0.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[profile.dev]
+opt-level = 2
+debug = false
+strip = "debuginfo"
+rpath = true
+lto = false
+debug-assertions = true
+codegen-units = 16
+panic = 'unwind'
+incremental = true
+overflow-checks = true
+
+[dependencies]
+xray_lab = {{ path = "{crate}" }}
+
+"""
+
+# A kernel's folder is made of hard links wherever the file is only ever replaced, never
+# rewritten in place: rustc renames rlibs and rmeta files into place, the linkers unlink or
+# rename their output, cargo removes an uplifted file before linking it again. Copied, because
+# something writes them in place: cargo's fingerprints and lock files (dot-files), rustc's
+# dep-info (`.d`), and build scripts' `out/` folders (a build script that runs again in a kernel
+# must not change the seed's files). A kernel folder then costs megabytes and a fraction of a
+# second instead of gigabytes.
+def linkable(rel: Path, name: str) -> bool:
+    parts = rel.parts
+    if name.endswith(".d") or name.startswith(".") or name == "output":
+        return False
+    return ".fingerprint" not in parts and "out" not in parts and "incremental" not in parts
+
+
+def log(message: str) -> None:
+    print(f"[xray-lab kernel] {message}", file=sys.stderr, flush=True)
+
+
+def evcxr_home() -> Path:
+    env = os.environ.get("XRAY_LAB_EVCXR_HOME")
+    return Path(env) if env else Path.home() / ".cache" / "xray-lab" / "evcxr"
+
+
+def seed_dir() -> Path:
+    # One seed per checkout: the Cargo.toml names the crate by its absolute path.
+    key = hashlib.sha256(str(CRATE).encode()).hexdigest()[:10]
+    return evcxr_home() / f"seed-{key}"
+
+
+def kernels_dir() -> Path:
+    return evcxr_home() / "kernels"
+
+
+def tool(name: str) -> str:
+    """The tool as evcxr finds it: rustup's real binary first, else PATH."""
+    cargo_bin = Path.home() / ".cargo" / "bin"
+    path = os.environ.get("PATH", "") + os.pathsep + str(cargo_bin)
+    rustup = shutil.which("rustup", path=path)
+    if rustup and name in ("rustc", "cargo"):
+        out = subprocess.run([rustup, "which", name], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    found = shutil.which(name, path=path)
+    if not found:
+        raise SystemExit(f"{name} not found: install Rust (rustup) and run scripts/setup.sh")
+    return found
+
+
+def rustc_facts(rustc: str) -> dict:
+    version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
+    host = next(l.split(": ", 1)[1] for l in version.splitlines() if l.startswith("host: "))
+    libdir = subprocess.run(
+        [rustc, "--print", "target-libdir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return {"version": version, "host": host, "libdir": libdir}
+
+
+def evcxr_env(rustc: str) -> dict:
+    """The environment evcxr 0.22 gives cargo (Config::cargo_command), minus its cache wrapper,
+    which changes no fingerprint. The linker flag follows evcxr's choice: mold, then lld."""
+    env = dict(os.environ)
+    rustflags = ["-Cprefer-dynamic"]
+    if not shutil.which("mold") and shutil.which("lld"):
+        rustflags.append("-Clink-arg=-fuse-ld=lld")
+    env.update(
+        CARGO_TARGET_DIR="target",
+        CARGO_BUILD_BUILD_DIR="target",
+        RUSTC=rustc,
+        RUSTFLAGS=" ".join(rustflags),
+    )
+    for name in ("RUSTC_WRAPPER", "CARGO_BUILD_RUSTC_WRAPPER", "CARGO_INCREMENTAL"):
+        env.pop(name, None)
+    return env
+
+
+def newest_source_mtime() -> int:
+    """The newest modification time among the crate's sources and manifests."""
+    newest = 0
+    paths = [REPO / "Cargo.toml", REPO / "Cargo.lock", CRATE / "Cargo.toml"]
+    for sub in ("src", "assets"):
+        for root, _dirs, files in os.walk(CRATE / sub):
+            paths.extend(Path(root) / f for f in files)
+    for p in paths:
+        try:
+            newest = max(newest, p.stat().st_mtime_ns)
+        except FileNotFoundError:
+            pass
+    return newest
+
+
+def downloaded_crates_stamp() -> int:
+    """Offline resolution picks the newest downloaded version: a new download can change it."""
+    cache = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "registry" / "cache"
+    try:
+        return max(d.stat().st_mtime_ns for d in cache.iterdir())
+    except (FileNotFoundError, ValueError):
+        return 0
+
+
+def stamp_of(facts: dict) -> dict:
+    return {
+        "sources": newest_source_mtime(),
+        "downloads": downloaded_crates_stamp(),
+        "rustc": facts["version"],
+        "evcxr": EVCXR_VERSION,
+        "cargo_toml": CARGO_TOML.format(crate=CRATE),
+        "rustflags": evcxr_env("rustc")["RUSTFLAGS"],
+    }
+
+
+class SeedLock:
+    """flock on the seed: shared while kernels copy it, exclusive while it is built."""
+
+    def __init__(self, seed: Path, exclusive: bool):
+        seed.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(seed.parent / f"{seed.name}.lock", "a+")
+        self.mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+
+    def __enter__(self):
+        fcntl.flock(self.file, self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def write_seed_files(seed: Path) -> None:
+    (seed / "src").mkdir(parents=True, exist_ok=True)
+    (seed / ".cargo").mkdir(exist_ok=True)
+    toml = CARGO_TOML.format(crate=CRATE)
+    if not (seed / "Cargo.toml").exists() or (seed / "Cargo.toml").read_text() != toml:
+        (seed / "Cargo.toml").write_text(toml)
+    lib = seed / "src" / "lib.rs"
+    if not lib.exists():
+        lib.write_text("// The seed's own code is never used: each kernel compiles its cells here.\n")
+    (seed / ".cargo" / "config.toml").write_text("\n[net]\noffline = true\n")
+
+
+def build_seed(seed: Path, facts: dict, rustc: str, timeout: float | None, quiet: bool) -> bool:
+    """Brings the seed up to date; True when cargo finished. Resolution is offline and from
+    scratch, as a kernel's is (evcxr's first build has no dependencies, so the lock file is
+    emptied before `:dep` resolves again)."""
+    write_seed_files(seed)
+    (seed / "Cargo.lock").unlink(missing_ok=True)
+    cmd = [tool("cargo"), "build", "--offline", "--target", facts["host"]]
+    if quiet:
+        cmd.append("--quiet")
+    proc = subprocess.Popen(cmd, cwd=seed, env=evcxr_env(rustc),
+                            stdout=sys.stderr if not quiet else subprocess.DEVNULL,
+                            stderr=None if not quiet else subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # cargo keeps every unit it finished: the next start goes on from there.
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return False
+    if proc.returncode != 0:
+        detail = err.decode(errors="replace") if err else ""
+        raise SystemExit(f"building the kernel seed in {seed} failed:\n{detail}")
+    return True
+
+
+def fetch_crates() -> None:
+    """Downloads the crates of Cargo.lock (and of a dependency added to the crate since), so
+    that the offline resolution of the seed and of every kernel finds them."""
+    subprocess.run([tool("cargo"), "fetch", "--quiet"], cwd=REPO, check=True)
+
+
+def prepare(timeout: float | None = None, quiet: bool = False) -> bool:
+    """Builds the seed or brings it up to date. Returns True when it is up to date."""
+    rustc = tool("rustc")
+    facts = rustc_facts(rustc)
+    seed = seed_dir()
+    stamp_file = seed / "xray-lab-seed.json"
+    with SeedLock(seed, exclusive=True):
+        stamp = stamp_of(facts)
+        try:
+            if json.loads(stamp_file.read_text()) == stamp:
+                return True
+        except (FileNotFoundError, ValueError):
+            pass
+        if timeout is None:
+            fetch_crates()
+        stamp_file.unlink(missing_ok=True)
+        done = build_seed(seed, facts, rustc, timeout, quiet)
+        if done:
+            stamp_file.write_text(json.dumps(stamp, indent=1))
+        return done
+
+
+def copy_seed(seed: Path, dest: Path) -> None:
+    """A kernel's own build folder: links for replace-only build products, copies for the rest
+    (modification times kept: cargo compares them)."""
+    for root, dirs, files in os.walk(seed):
+        rel = Path(root).relative_to(seed)
+        (dest / rel).mkdir(exist_ok=True)
+        for name in files:
+            src, dst = Path(root) / name, dest / rel / name
+            if name == "xray-lab-seed.json":
+                continue
+            if rel.parts[:1] == ("target",) and linkable(rel, name):
+                try:
+                    os.link(src, dst)
+                    continue
+                except OSError:
+                    pass  # another file system: copy
+            shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def process_alive(pid: int, started: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return started == process_start(pid)
+
+
+def process_start(pid: int) -> str:
+    """The process's start time (Linux), to tell a reused PID from the kernel that owned it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def clean() -> int:
+    """Removes the folders of kernels whose process has ended (killed ones included)."""
+    removed = 0
+    root = kernels_dir()
+    if not root.is_dir():
+        return 0
+    for folder in root.iterdir():
+        owner = folder / "xray-lab-kernel.json"
+        try:
+            info = json.loads(owner.read_text())
+            if process_alive(int(info["pid"]), info["started"]):
+                continue
+        except (OSError, ValueError, KeyError):
+            # Being made right now by another start, or broken: only an old one is removed.
+            if time.time() - folder.stat().st_mtime < 600:
+                continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def run(connection_file: str) -> None:
+    """Jupyter's entry point: make this kernel's folder, then become evcxr_jupyter."""
+    started = time.time()
+    clean()
+    evcxr = tool("evcxr_jupyter")
+    budget = float(os.environ.get("XRAY_LAB_KERNEL_REFRESH_SECONDS", "40"))
+    seed = seed_dir()
+    if not (seed / "target").is_dir():
+        log(f"no seed in {seed}: this kernel builds the crate itself (minutes); "
+            "run `python3 scripts/kernel.py prepare` once to make every start fast")
+    else:
+        try:
+            if not prepare(timeout=budget, quiet=True):
+                log(f"the crate changed and its rebuild took more than {budget:.0f} s: this "
+                    "kernel finishes it; the next start goes on from where it stopped")
+        except (SystemExit, OSError, subprocess.SubprocessError) as error:
+            # A crate that does not compile must not keep the kernel from starting: the `:dep`
+            # cell then shows the compiler's errors in the notebook, where the student looks.
+            log(f"the seed could not be brought up to date: {error}")
+    kernels_dir().mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=kernels_dir()))
+    if (seed / "target").is_dir():
+        with SeedLock(seed, exclusive=False):
+            copy_seed(seed, folder)
+    (folder / "xray-lab-kernel.json").write_text(
+        json.dumps({"pid": os.getpid(), "started": process_start(os.getpid())}))
+    env = dict(os.environ)
+    env["EVCXR_TMPDIR"] = str(folder)
+    env["XRAY_LAB_KERNEL_DIR"] = str(folder)
+    # evcxr links each cell with a relative rpath to the toolchain's libstd that misses by one
+    # folder level outside /tmp ("dlopen failed"); the loader path finds it wherever we are.
+    libdir = rustc_facts(tool("rustc"))["libdir"]
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        p for p in (libdir, env.get("LD_LIBRARY_PATH", "")) if p)
+    log(f"kernel folder {folder} ready in {time.time() - started:.1f} s")
+    # exec keeps the PID Jupyter knows, so interrupts and shutdowns reach evcxr itself.
+    os.execve(evcxr, [evcxr, "--control_file", connection_file], env)
+
+
+def check(timeout: float = 600) -> None:
+    """Starts one kernel through jupyter_client, runs the notebooks' set-up cells, and fails
+    unless the kernel's `xray_lab` library is the seed's own file (a hard link to it): a kernel
+    that compiled the crate again would have replaced it with a new one."""
+    from jupyter_client.manager import KernelManager
+
+    host = rustc_facts(tool("rustc"))["host"]
+    seed_deps = seed_dir() / "target" / host / "debug" / "deps"
+    seed_libs = {p.name: p.stat().st_ino for p in seed_deps.glob("libxray_lab-*.rlib")}
+    if not seed_libs:
+        raise SystemExit(f"no seed build of the crate in {seed_deps}: run `kernel.py prepare`")
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    started = time.perf_counter()
+    km.start_kernel(cwd=str(REPO / "notebooks"))
+    client = km.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=timeout)
+        ready = time.perf_counter() - started
+        cells = [':offline 1\n:cache 4000\n:dep xray_lab = { path = "../crate" }',
+                 "use xray_lab::prelude::*;", "xray_lab::DATA_ENV"]
+        for code in cells:
+            reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
+            if reply["content"]["status"] != "ok":
+                raise SystemExit(f"the cell {code!r} failed: {reply['content']}")
+        total = time.perf_counter() - started
+        pid = km.provisioner.process.pid
+        folders = list(kernels_dir().glob(f"{pid}-*"))
+        if len(folders) != 1:
+            raise SystemExit(f"no kernel folder for process {pid} in {kernels_dir()}")
+        deps = folders[0] / "target" / host / "debug" / "deps"
+        libs = {p.name: p.stat().st_ino for p in deps.glob("libxray_lab-*.rlib")}
+        shared = [name for name, ino in libs.items() if seed_libs.get(name) == ino]
+        if not shared or len(libs) != len(shared):
+            raise SystemExit(f"the kernel in {folders[0]} compiled xray_lab again: {sorted(libs)} "
+                             f"are not the seed's {sorted(seed_libs)}")
+        print(f"kernel answered in {ready:.1f} s, set-up cells done at {total:.1f} s, "
+              f"with the seed's build of the crate ({folders[0]})", file=sys.stderr)
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def cli(args: list[str]) -> None:
+    """Runs the `xray-lab` command built in the seed, with the kernels' own build of every
+    dependency (evcxr's profile: opt-level 2 with debug assertions), so that the main job on a
+    fresh machine compiles the dependency tree once. `cargo build --release` makes the faster
+    build that the benchmarks use."""
+    rustc = tool("rustc")
+    facts = rustc_facts(rustc)
+    seed = seed_dir()
+    if not (seed / "target").is_dir():
+        raise SystemExit(f"no seed in {seed}: run `python3 scripts/kernel.py prepare` first")
+    with SeedLock(seed, exclusive=True):
+        # The seed's own lock file is kept: the binary must use the kernels' dependency builds.
+        cmd = [tool("cargo"), "build", "--offline", "--quiet", "-p", "xray_lab",
+               "--bin", "xray-lab", "--target", facts["host"]]
+        subprocess.run(cmd, cwd=seed, env=evcxr_env(rustc), check=True)
+    binary = seed / "target" / facts["host"] / "debug" / "xray-lab"
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(
+        p for p in (facts["libdir"], env.get("LD_LIBRARY_PATH", "")) if p)
+    os.execve(binary, [str(binary), *args], env)
+
+
+def install(user: bool = True) -> None:
+    """Registers the kernel: evcxr's own kernel spec (logos, editor support) with our argv."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    manager = KernelSpecManager()
+    try:
+        rust = Path(manager.get_kernel_spec("rust").resource_dir)
+    except Exception:
+        raise SystemExit("the evcxr `rust` kernel is not registered: run scripts/setup.sh")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / KERNEL_NAME
+        shutil.copytree(rust, spec)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, str(Path(__file__).resolve()), "run", "{connection_file}"],
+            "display_name": "Rust (xray-lab)",
+            "language": "rust",
+            "interrupt_mode": "message",
+            "metadata": {"debugger": False},
+        }, indent=1))
+        manager.install_kernel_spec(str(spec), KERNEL_NAME, user=user)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("prepare", help="build the seed, or bring it up to date")
+    sub.add_parser("install", help="register the xray-lab kernel with Jupyter")
+    run_parser = sub.add_parser("run", help="start a kernel (Jupyter calls this)")
+    run_parser.add_argument("connection_file")
+    sub.add_parser("clean", help="remove the folders of kernels that have ended")
+    sub.add_parser("check", help="start one kernel and prove it used the seed (for tests)")
+    cli_parser = sub.add_parser("cli", help="run the xray-lab command built in the seed")
+    cli_parser.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    if args.command == "prepare":
+        started = time.time()
+        up_to_date = prepare()
+        print(f"kernel seed {seed_dir()} up to date ({time.time() - started:.0f} s)"
+              if up_to_date else "kernel seed not finished", file=sys.stderr)
+    elif args.command == "install":
+        install()
+    elif args.command == "run":
+        run(args.connection_file)
+    elif args.command == "cli":
+        cli(args.args)
+    elif args.command == "check":
+        check()
+    elif args.command == "clean":
+        print(f"removed {clean()} kernel folder(s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
