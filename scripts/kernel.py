@@ -463,6 +463,10 @@ def install(user: bool = True) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["cli"]:
+        # Everything after `cli` is the command's own (argparse would take `--help` for ours).
+        cli(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("prepare", help="build the seed, or bring it up to date")
@@ -471,8 +475,7 @@ def main() -> None:
     run_parser.add_argument("connection_file")
     sub.add_parser("clean", help="remove the folders of kernels that have ended")
     sub.add_parser("check", help="start one kernel and prove it used the seed (for tests)")
-    cli_parser = sub.add_parser("cli", help="run the xray-lab command built in the seed")
-    cli_parser.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("cli", help="run the xray-lab command built in the seed (ARGS... after it)")
     args = parser.parse_args()
     if args.command == "prepare":
         started = time.time()
@@ -483,8 +486,6 @@ def main() -> None:
         install()
     elif args.command == "run":
         run(args.connection_file)
-    elif args.command == "cli":
-        cli(args.args)
     elif args.command == "check":
         check()
     elif args.command == "clean":
