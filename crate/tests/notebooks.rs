@@ -70,9 +70,9 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
     let synthetic_work = tmp.path().join("synthetic");
     let real_work = tmp.path().join("real");
     std::thread::scope(|scope| {
-        let synthetic = scope.spawn(|| execute_every_notebook(&data, &synthetic_work));
-        let real = scope.spawn(|| execute_every_notebook(&real, &real_work));
-        let failures: Vec<String> = [synthetic.join(), real.join()]
+        let on_synthetic = scope.spawn(|| execute_every_notebook(&data, &synthetic_work));
+        let on_real = scope.spawn(|| execute_every_notebook(&real, &real_work));
+        let failures: Vec<String> = [on_synthetic.join(), on_real.join()]
             .into_iter()
             .filter_map(|r| r.err())
             .map(|e| {
