@@ -24,20 +24,13 @@ import threading
 import time
 from pathlib import Path
 
-from jupyter_client.manager import KernelManager
-
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO / "crate" / "tests" / "fixtures" / "real-sample"
-
-
-def first_cell() -> str:
-    """The notebooks' own set-up cell (notebook 01's first code cell)."""
-    nb = json.loads((REPO / "notebooks" / "01_load_and_explore.ipynb").read_text())
-    return "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
-
+sys.path.insert(0, str(REPO / "scripts"))
+from kernel import jupyter_kernel, notebook_setup_cell  # noqa: E402
 
 CELLS = [
-    ("setup", first_cell()),
+    ("setup", notebook_setup_cell()),
     ("use", "use xray_lab::prelude::*;"),
     ("1 + 1", "1 + 1"),
     ("head", f'let dataset = load::scan("{REAL}")?;\ndataset.images.head(Some(3))'),
@@ -69,14 +62,8 @@ def run_cell(client, code: str, timeout: float) -> tuple[float, str | None]:
 
 def one_kernel(name: str, timeout: float) -> dict:
     """Starts one kernel as Jupyter does, from the notebooks folder, and times it."""
-    km = KernelManager(kernel_name=name)
-    started = time.perf_counter()
-    km.start_kernel(cwd=str(REPO / "notebooks"))
-    client = km.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=timeout)
-        times = {"start": time.perf_counter() - started}
+    with jupyter_kernel(name, timeout) as (_km, client, answered):
+        times = {"start": answered}
         for label, code in CELLS:
             seconds, error = run_cell(client, code, timeout)
             if error:
@@ -84,9 +71,6 @@ def one_kernel(name: str, timeout: float) -> dict:
             times[label] = seconds
         times["ready"] = times["start"] + times["setup"] + times["use"]
         return times
-    finally:
-        client.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def run_group(name: str, size: int, timeout: float) -> list[dict]:

@@ -35,6 +35,7 @@ This mirrors evcxr 0.22.0's `Module::get_cargo_toml_contents` and `Config::cargo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -48,6 +49,8 @@ from pathlib import Path
 
 EVCXR_VERSION = "0.22.0"
 KERNEL_NAME = "xray-lab"
+# The checkout whose crate the seed is brought up to date for: this script's, or, for a kernel,
+# the one its notebook belongs to (see `run`).
 REPO = Path(__file__).resolve().parent.parent
 CRATE = REPO / "crate"
 
@@ -336,9 +339,27 @@ def clean() -> int:
     return removed
 
 
+def checkout_of(folder: Path) -> Path | None:
+    """The checkout a folder belongs to: the nearest folder at or above it that holds
+    `crate/Cargo.toml` and `scripts/kernel.py`."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / "crate" / "Cargo.toml").is_file() and (
+            candidate / "scripts" / "kernel.py"
+        ).is_file():
+            return candidate.resolve()
+    return None
+
+
 def run(connection_file: str) -> None:
     """Jupyter's entry point: make this kernel's folder, then become evcxr_jupyter."""
+    global REPO, CRATE
     started = time.time()
+    # Jupyter starts a kernel in its notebook's folder, and the notebooks' `:dep` names
+    # `../crate`: bring the seed up to date for that checkout, wherever the kernel spec points
+    # (it names the checkout that ran the set-up last).
+    found = checkout_of(Path.cwd())
+    if found:
+        REPO, CRATE = found, found / "crate"
     clean()
     evcxr = tool("evcxr_jupyter")
     budget = float(os.environ.get("XRAY_LAB_KERNEL_REFRESH_SECONDS", "40"))
@@ -375,28 +396,43 @@ def run(connection_file: str) -> None:
     os.execve(evcxr, [evcxr, "--control_file", connection_file], env)
 
 
-def check(timeout: float = 600) -> None:
-    """Starts one kernel through jupyter_client, runs the notebooks' set-up cells, and fails
-    unless the kernel's `xray_lab` library is the seed's own file (a hard link to it): a kernel
-    that compiled the crate again would have replaced it with a new one."""
+def notebook_setup_cell() -> str:
+    """The notebooks' own set-up cell (notebook 01's first code cell)."""
+    nb = json.loads((REPO / "notebooks" / "01_load_and_explore.ipynb").read_text())
+    return "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+
+
+@contextlib.contextmanager
+def jupyter_kernel(name: str, timeout: float):
+    """A kernel started as Jupyter starts one (jupyter_client, the kernel spec's own argv, from
+    the notebooks folder). Yields the manager, a client with its channels open, and the seconds
+    until the kernel answered; shuts the kernel down afterwards."""
     from jupyter_client.manager import KernelManager
 
-    host = rustc_facts(tool("rustc"))["host"]
-    seed_deps = seed_dir() / "target" / host / "debug" / "deps"
-    seed_libs = {p.name: p.stat().st_ino for p in seed_deps.glob("libxray_lab-*.rlib")}
-    if not seed_libs:
-        raise SystemExit(f"no seed build of the crate in {seed_deps}: run `kernel.py prepare`")
-    km = KernelManager(kernel_name=KERNEL_NAME)
+    km = KernelManager(kernel_name=name)
     started = time.perf_counter()
     km.start_kernel(cwd=str(REPO / "notebooks"))
     client = km.client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=timeout)
-        ready = time.perf_counter() - started
-        cells = [':offline 1\n:cache 4000\n:dep xray_lab = { path = "../crate" }',
-                 "use xray_lab::prelude::*;", "xray_lab::DATA_ENV"]
-        for code in cells:
+        yield km, client, time.perf_counter() - started
+    finally:
+        client.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def check(timeout: float = 600) -> None:
+    """Starts one kernel through jupyter_client, runs the notebooks' set-up cells, and fails
+    unless the kernel's `xray_lab` library is the seed's own file (a hard link to it): a kernel
+    that compiled the crate again would have replaced it with a new one."""
+    host = rustc_facts(tool("rustc"))["host"]
+    seed_deps = seed_dir() / "target" / host / "debug" / "deps"
+    if not any(seed_deps.glob("libxray_lab-*.rlib")):
+        raise SystemExit(f"no seed build of the crate in {seed_deps}: run `kernel.py prepare`")
+    started = time.perf_counter()
+    with jupyter_kernel(KERNEL_NAME, timeout) as (km, client, ready):
+        for code in [notebook_setup_cell(), "use xray_lab::prelude::*;", "xray_lab::DATA_ENV"]:
             reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
             if reply["content"]["status"] != "ok":
                 raise SystemExit(f"the cell {code!r} failed: {reply['content']}")
@@ -406,16 +442,16 @@ def check(timeout: float = 600) -> None:
         if len(folders) != 1:
             raise SystemExit(f"no kernel folder for process {pid} in {kernels_dir()}")
         deps = folders[0] / "target" / host / "debug" / "deps"
+        # Every checkout has its own build of the crate in the seed; the kernel links this one's.
+        # (Read after the kernel started: another checkout may have added its build meanwhile.)
+        seed_libs = {p.name: p.stat().st_ino for p in seed_deps.glob("libxray_lab-*.rlib")}
         libs = {p.name: p.stat().st_ino for p in deps.glob("libxray_lab-*.rlib")}
-        shared = [name for name, ino in libs.items() if seed_libs.get(name) == ino]
-        if not shared or len(libs) != len(shared):
-            raise SystemExit(f"the kernel in {folders[0]} compiled xray_lab again: {sorted(libs)} "
+        rebuilt = [name for name, ino in libs.items() if seed_libs.get(name) != ino]
+        if rebuilt or not libs:
+            raise SystemExit(f"the kernel in {folders[0]} compiled xray_lab again: {rebuilt} "
                              f"are not the seed's {sorted(seed_libs)}")
         print(f"kernel answered in {ready:.1f} s, set-up cells done at {total:.1f} s, "
               f"with the seed's build of the crate ({folders[0]})", file=sys.stderr)
-    finally:
-        client.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def cli(args: list[str]) -> None:
