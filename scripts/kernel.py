@@ -233,19 +233,20 @@ def build_seed(seed: Path, facts: dict, rustc: str, timeout: float | None, quiet
     cmd = [tool("cargo"), "build", "--offline", "--target", facts["host"]]
     if quiet:
         cmd.append("--quiet")
-    proc = subprocess.Popen(cmd, cwd=seed, env=evcxr_env(rustc),
+    # A process group of its own, so that stopping cargo at the budget stops its rustc too.
+    proc = subprocess.Popen(cmd, cwd=seed, env=evcxr_env(rustc), start_new_session=True,
                             stdout=sys.stderr if not quiet else subprocess.DEVNULL,
                             stderr=None if not quiet else subprocess.PIPE)
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        # cargo keeps every unit it finished: the next start goes on from there.
-        proc.send_signal(signal.SIGINT)
+        # As Ctrl-C would: cargo keeps every unit it finished, the next start goes on from there.
+        os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=10)
+            proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
         return False
     if proc.returncode != 0:
         detail = err.decode(errors="replace") if err else ""
