@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -118,6 +119,8 @@ def kernels_dir() -> Path:
     return evcxr_home() / "kernels"
 
 
+# Both are asked of rustup and rustc once per process: a kernel start needs them several times.
+@functools.lru_cache(maxsize=None)
 def tool(name: str) -> str:
     """The tool as evcxr finds it: rustup's real binary first, else PATH."""
     cargo_bin = Path.home() / ".cargo" / "bin"
@@ -133,6 +136,7 @@ def tool(name: str) -> str:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def rustc_facts(rustc: str) -> dict:
     version = subprocess.run([rustc, "-vV"], capture_output=True, text=True, check=True).stdout
     host = next(l.split(": ", 1)[1] for l in version.splitlines() if l.startswith("host: "))
