@@ -470,7 +470,9 @@ def cli(args: list[str]) -> None:
     if not (seed / "target").is_dir():
         raise SystemExit(f"no seed in {seed}: run `python3 scripts/kernel.py prepare` first")
     with SeedLock(seed, exclusive=True):
-        # The seed's own lock file is kept: the binary must use the kernels' dependency builds.
+        # This checkout's crate (the seed names the checkout prepared last). The seed's own lock
+        # file is kept: the binary must use the kernels' dependency builds.
+        write_seed_files(seed)
         cmd = [tool("cargo"), "build", "--offline", "--quiet", "-p", "xray_lab",
                "--bin", "xray-lab", "--target", facts["host"]]
         subprocess.run(cmd, cwd=seed, env=evcxr_env(rustc), check=True)

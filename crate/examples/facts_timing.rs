@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let images = load::scan(&root)?.images;
     for run in ["first (no cache)", "second (cached)"] {
         let start = Instant::now();
-        let facts = decode::facts(&images)?;
+        let facts = facts::facts(&images)?;
         let facts_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         split::add_content_hash(&images)?;

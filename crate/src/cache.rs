@@ -2,7 +2,7 @@
 //! decoding.
 //!
 //! One file per dataset folder and decode setting (`features-v1-150px-dct-<folder hash>.arrow`
-//! under [`cache_dir`]; the folder is the deepest one holding every image decoded together), one
+//! under [`crate::env::cache_dir`]; the folder is the deepest one holding every image decoded together), one
 //! row per image decoded with it: `path`, `bytes`, `mtime_ns`, `histogram` (256 counts) and
 //! `features` (a list of `size * size` floats). A row is reused only when the file still has the
 //! same size and modification time; a changed or added file is decoded again and the cache is
@@ -14,98 +14,32 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use polars::prelude::*;
 use polars_io::{SerReader, SerWriter};
-use serde::{Deserialize, Serialize};
 
-use crate::decode::DecodeOptions;
 use crate::error::{Error, PolarsContext, Result};
+use crate::files::{temporary_name, Stamp};
 use crate::frame;
 
 /// The cache format's version: a change makes old cache files be ignored.
 const FORMAT: u32 = 1;
 
-/// The folder for caches: `$XRAY_LAB_CACHE`, else `$XDG_CACHE_HOME/xray-lab`, else
-/// `~/.cache/xray-lab`, else the system's temporary folder.
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("XRAY_LAB_CACHE")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME")
-                .filter(|v| !v.is_empty())
-                .map(|p| PathBuf::from(p).join("xray-lab"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache/xray-lab"))
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("xray-lab"))
-}
-
-/// The cache file for the images under `root` decoded with `options`.
+/// The cache file, under `folder`, for the images under `root` decoded with the setting `key`
+/// (see [`DecodeOptions::key`](crate::decode::DecodeOptions::key)).
 ///
 /// One file per dataset, not one shared by all of them: a run loads only its own rows (a warm
 /// run of the full synthetic dataset reads 530 MB, not every dataset ever decoded), and a dataset
 /// that is deleted leaves one file to remove, not rows inside another's.
-pub fn cache_file(options: &DecodeOptions, root: &Path) -> PathBuf {
+pub fn cache_file(folder: &Path, key: &str, root: &Path) -> PathBuf {
     let hash = xxhash_rust::xxh3::xxh3_64(root.to_string_lossy().as_bytes());
-    cache_dir().join(format!(
-        "features-v{FORMAT}-{}-{hash:016x}.arrow",
-        options.key()
-    ))
-}
-
-/// The deepest folder holding every one of `keys` (absolute paths): the dataset's root.
-pub(crate) fn common_folder(keys: &[String]) -> PathBuf {
-    let mut common: Option<PathBuf> = None;
-    for key in keys {
-        let folder = Path::new(key).parent().unwrap_or(Path::new("/"));
-        common = Some(match common {
-            None => folder.to_path_buf(),
-            Some(c) => c
-                .components()
-                .zip(folder.components())
-                .take_while(|(a, b)| a == b)
-                .map(|(a, _)| a)
-                .collect(),
-        });
-    }
-    common.unwrap_or_default()
+    folder.join(format!("features-v{FORMAT}-{key}-{hash:016x}.arrow"))
 }
 
 /// The cache file of xray-lab 0.1 before it was split per dataset: one file per setting for
 /// every dataset, so it only grew. Removed when found (its rows are decoded again once).
-fn legacy_cache_file(options: &DecodeOptions) -> PathBuf {
-    cache_dir().join(format!("features-v{FORMAT}-{}.arrow", options.key()))
-}
-
-/// A file's size and modification time: a cached row is reused only while both are unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    /// Size in bytes.
-    pub bytes: u64,
-    /// Modification time in nanoseconds since 1970.
-    pub mtime_ns: i64,
-}
-
-impl Stamp {
-    /// The stamp of a file, or `None` when it cannot be read.
-    pub fn of(path: &Path) -> Option<Stamp> {
-        let meta = std::fs::metadata(path).ok()?;
-        let mtime = meta.modified().ok()?;
-        let ns = match mtime.duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_nanos() as i64,
-            Err(e) => -(e.duration().as_nanos() as i64),
-        };
-        Some(Stamp {
-            bytes: meta.len(),
-            mtime_ns: ns,
-        })
-    }
+fn legacy_cache_file(folder: &Path, key: &str) -> PathBuf {
+    folder.join(format!("features-v{FORMAT}-{key}.arrow"))
 }
 
 /// The rows of one cache file, in memory.
@@ -120,10 +54,11 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    pub(crate) fn empty(options: &DecodeOptions, root: &Path) -> Cache {
+    /// An empty cache for `side x side` features decoded with the setting `key`.
+    pub(crate) fn empty(folder: &Path, key: &str, side: usize, root: &Path) -> Cache {
         Cache {
-            file: cache_file(options, root),
-            p: (options.side() * options.side()) as usize,
+            file: cache_file(folder, key, root),
+            p: side * side,
             paths: vec![],
             stamps: vec![],
             matrix: vec![],
@@ -133,32 +68,32 @@ impl Cache {
     }
 
     /// Loads the cache of this dataset and setting; a missing or unreadable cache is an empty
-    /// one (an unreadable one is reported once and then replaced).
-    pub(crate) fn open(options: &DecodeOptions, root: &Path) -> Cache {
-        let legacy = legacy_cache_file(options);
+    /// one (an unreadable one is logged as a warning and then replaced).
+    pub(crate) fn open(folder: &Path, key: &str, side: usize, root: &Path) -> Cache {
+        let legacy = legacy_cache_file(folder, key);
         if legacy.exists() && std::fs::remove_file(&legacy).is_ok() {
-            println!(
-                "note: removed the old shared feature cache {} (caches are now one file per dataset)",
+            log::info!(
+                "removed the old shared feature cache {} (caches are now one file per dataset)",
                 legacy.display()
             );
         }
-        let mut cache = Cache::empty(options, root);
+        let mut cache = Cache::empty(folder, key, side, root);
         if !cache.file.exists() {
             return cache;
         }
         if let Err(e) = cache.load() {
-            println!(
-                "note: ignoring the feature cache {} ({e}); it will be rebuilt",
+            log::warn!(
+                "ignoring the feature cache {} ({e}); it will be rebuilt",
                 cache.file.display()
             );
-            return Cache::empty(options, root);
+            return Cache::empty(folder, key, side, root);
         }
         cache
     }
 
     fn load(&mut self) -> Result<()> {
         let table = read_table(&self.file)?;
-        let paths = crate::decode::strings(&table, "path")?;
+        let paths = crate::frame::strings(&table, "path")?;
         let bytes = u64s(&table, "bytes")?;
         let mtime = frame::column(&table, "mtime_ns")?
             .i64()
@@ -294,7 +229,7 @@ pub(crate) fn write_batches_atomically(
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let tmp = temporary_name(file);
-    let ipc_error = |e: PolarsError| Error::Image {
+    let ipc_error = |e: PolarsError| Error::Format {
         path: tmp.clone(),
         reason: format!("cannot write Arrow IPC: {e}"),
     };
@@ -335,11 +270,9 @@ pub fn read_table(file: &Path) -> Result<DataFrame> {
     let table = polars_io::ipc::IpcReader::new(handle)
         .set_rechunk(false)
         .finish()
-        .map_err(|e| {
-            Error::InvalidInput(format!(
-                "{}: not a readable Arrow IPC file: {e}",
-                file.display()
-            ))
+        .map_err(|e| Error::Format {
+            path: file.to_path_buf(),
+            reason: format!("not a readable Arrow IPC file: {e}"),
         })?;
     Ok(frame::fresh(&table))
 }
@@ -400,175 +333,4 @@ fn flat<T: polars_arrow::types::NativeType>(
         }
     }
     Ok(out)
-}
-
-/// Writes decoded features to `file` (Arrow IPC, atomically): the cache's columns plus `class`,
-/// `label` and `subset`/`split`, and the rows' intensity statistics. Readable by polars and
-/// pyarrow.
-pub fn write_features(features: &crate::decode::Features, file: impl AsRef<Path>) -> Result<()> {
-    let p = features.cols();
-    let images = frame::fresh(&features.images);
-    write_batches_atomically(file.as_ref(), features.rows(), |range| {
-        let n = range.len();
-        let mut list = ListPrimitiveChunkedBuilder::<Float32Type>::new(
-            "features".into(),
-            n,
-            n * p,
-            DataType::Float32,
-        );
-        for i in range.clone() {
-            list.append_slice(features.row(i));
-        }
-        let mut table = images.slice(range.start as i64, n);
-        table
-            .with_column(list.finish().into_series().into())
-            .ctx("adding the features column")?;
-        Ok(table)
-    })
-}
-
-/// A temporary name beside `file`, unique per process and call: `NAME.tmp-PID-N`.
-fn temporary_name(file: &Path) -> PathBuf {
-    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}-{n}", std::process::id()));
-    file.with_file_name(name)
-}
-
-/// The key of a file in the caches: its absolute path.
-pub(crate) fn key(path: &str) -> String {
-    std::path::absolute(path)
-        .map(|a| a.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| path.to_string())
-}
-
-/// What is known of one file at one stamp: its header facts and its content hash.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct FileRecord {
-    bytes: u64,
-    mtime_ns: i64,
-    #[serde(default)]
-    facts: Option<std::result::Result<crate::decode::ImageFacts, String>>,
-    #[serde(default)]
-    content_hash: Option<String>,
-}
-
-/// The per-file facts cache (`files-v1.json` under [`cache_dir`]): header facts and content
-/// hashes, reused while a file keeps its size and modification time. Small (about 200 bytes a
-/// file), so JSON; written to a temporary name and renamed into place like the feature cache.
-pub(crate) struct FileFacts {
-    file: PathBuf,
-    records: HashMap<String, FileRecord>,
-    changed: bool,
-}
-
-impl FileFacts {
-    /// Loads the cache; a missing or unreadable one is empty (and replaced on save).
-    pub(crate) fn open() -> FileFacts {
-        let file = cache_dir().join(format!("files-v{FORMAT}.json"));
-        let records = std::fs::read(&file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
-        FileFacts {
-            file,
-            records,
-            changed: false,
-        }
-    }
-
-    fn record(&self, key: &str, stamp: &Stamp) -> Option<&FileRecord> {
-        self.records
-            .get(key)
-            .filter(|r| r.bytes == stamp.bytes && r.mtime_ns == stamp.mtime_ns)
-    }
-
-    fn record_mut(&mut self, key: &str, stamp: &Stamp) -> &mut FileRecord {
-        self.changed = true;
-        let fresh = FileRecord {
-            bytes: stamp.bytes,
-            mtime_ns: stamp.mtime_ns,
-            facts: None,
-            content_hash: None,
-        };
-        let record = self
-            .records
-            .entry(key.to_string())
-            .or_insert_with(|| fresh.clone());
-        if record.bytes != stamp.bytes || record.mtime_ns != stamp.mtime_ns {
-            *record = fresh;
-        }
-        record
-    }
-
-    pub(crate) fn facts(
-        &self,
-        key: &str,
-        stamp: &Stamp,
-    ) -> Option<std::result::Result<crate::decode::ImageFacts, String>> {
-        self.record(key, stamp)?.facts.clone()
-    }
-
-    pub(crate) fn hash(&self, key: &str, stamp: &Stamp) -> Option<String> {
-        self.record(key, stamp)?.content_hash.clone()
-    }
-
-    pub(crate) fn set_facts(
-        &mut self,
-        key: &str,
-        stamp: &Stamp,
-        facts: std::result::Result<crate::decode::ImageFacts, String>,
-    ) {
-        self.record_mut(key, stamp).facts = Some(facts);
-    }
-
-    pub(crate) fn set_hash(&mut self, key: &str, stamp: &Stamp, hash: String) {
-        self.record_mut(key, stamp).content_hash = Some(hash);
-    }
-
-    /// Writes the cache if anything changed, dropping files that no longer exist. A cache that
-    /// cannot be written only costs time on the next run, so that is reported, not an error.
-    pub(crate) fn save(mut self) {
-        if !self.changed {
-            return;
-        }
-        self.records.retain(|path, _| Path::new(path).exists());
-        let result = (|| -> Result<()> {
-            if let Some(dir) = self.file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            let tmp = temporary_name(&self.file);
-            let bytes = serde_json::to_vec(&self.records)
-                .map_err(|e| Error::InvalidInput(format!("cannot encode the facts cache: {e}")))?;
-            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, &self.file).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io(&self.file, e)
-            })
-        })();
-        if let Err(e) = result {
-            println!("note: the file facts cache was not updated: {e}");
-        }
-    }
-}
-
-/// Writes `bytes` to `file` through a temporary file and a rename: a crash never leaves a
-/// partial file under the real name.
-pub fn write_file(file: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically(file, bytes)
-}
-
-/// Writes `bytes` to `FILE.tmp-PID` beside `file`, then renames it over `file`: a crash never
-/// leaves a partial file under the real name.
-pub(crate) fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let tmp = temporary_name(file);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, file).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(file, e)
-    })
 }

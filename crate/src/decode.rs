@@ -37,23 +37,26 @@
 //! reason, and the rest of the run completes. PNGs (8 and 16 bit, with or without alpha), CMYK
 //! and grayscale JPEGs, and images named `.jpeg` that are really PNGs decode correctly.
 
-use std::fs::File;
-use std::io::{BufReader, Cursor, IsTerminal};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use image::{GrayImage, ImageDecoder, ImageReader};
-use jpeg_decoder::{CodingProcess, PixelFormat};
+use jpeg_decoder::PixelFormat;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{PolarsContext, Result};
+use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
+pub use crate::progress::Progress;
+use crate::progress::Reporter;
+use crate::subset::Subset;
 
 /// The report's side: 150x150 pixels, 22,500 features.
 pub const DEFAULT_SIZE: u32 = 150;
+/// The largest side [`DecodeOptions::size`] accepts: 1,024 (a million features per image).
+pub const MAX_SIZE: u32 = 1024;
 /// The default pixel limit: 100 megapixels (the largest Kaggle X-ray has about 7).
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 
@@ -69,6 +72,8 @@ pub struct DecodeOptions {
     progress: Progress,
     #[serde(skip, default = "yes")]
     cache: bool,
+    #[serde(skip)]
+    cache_dir: Option<PathBuf>,
 }
 
 fn default_max_pixels() -> u64 {
@@ -79,20 +84,6 @@ fn yes() -> bool {
     true
 }
 
-/// How long work shows its progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Progress {
-    /// A bar on a terminal, else a line at every 10% (what a notebook shows).
-    #[default]
-    Auto,
-    /// Nothing.
-    Quiet,
-    /// A line at every 10%, on stdout.
-    Lines,
-    /// An animated bar on stderr (indicatif).
-    Bar,
-}
-
 impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
@@ -101,6 +92,7 @@ impl Default for DecodeOptions {
             max_pixels: DEFAULT_MAX_PIXELS,
             progress: Progress::Auto,
             cache: true,
+            cache_dir: None,
         }
     }
 }
@@ -110,9 +102,10 @@ impl DecodeOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// The side of the square features (150 gives 22,500 values per image).
+    /// The side of the square features (150 gives 22,500 values per image), from 1 to
+    /// [`MAX_SIZE`]; decoding refuses any other.
     pub fn size(mut self, size: u32) -> Self {
-        self.size = size.max(1);
+        self.size = size;
         self
     }
     /// Decode every JPEG at full resolution (no DCT downscaling).
@@ -134,6 +127,38 @@ impl DecodeOptions {
     pub fn cache(mut self, yes: bool) -> Self {
         self.cache = yes;
         self
+    }
+    /// Keep the caches (features and file facts) in `folder` instead of
+    /// [`crate::env::cache_dir`].
+    pub fn cache_in(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(folder.into());
+        self
+    }
+    /// The folder the caches are kept in.
+    pub fn cache_folder(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(crate::env::cache_dir)
+    }
+    /// The feature cache file for the images under `root` (see [`crate::cache`]).
+    pub fn cache_file(&self, root: impl AsRef<Path>) -> PathBuf {
+        crate::cache::cache_file(&self.cache_folder(), &self.key(), root.as_ref())
+    }
+    /// Checks the settings: a size from 1 to [`MAX_SIZE`], a pixel limit above 0.
+    pub fn check(&self) -> Result<()> {
+        if !(1..=MAX_SIZE).contains(&self.size) {
+            return Err(Error::Parameter {
+                name: "size",
+                value: self.size.to_string(),
+                expected: format!("a side from 1 to {MAX_SIZE} pixels"),
+            });
+        }
+        if self.max_pixels == 0 {
+            return Err(Error::Parameter {
+                name: "max_pixels",
+                value: "0".into(),
+                expected: "a pixel limit above 0".into(),
+            });
+        }
+        Ok(())
     }
     /// The side of the features.
     pub fn side(&self) -> u32 {
@@ -161,9 +186,81 @@ impl DecodeOptions {
 pub struct Reject {
     /// The file.
     pub path: PathBuf,
-    /// Why, in words (e.g. "truncated JPEG: ...", "claims 60000 x 60000 pixels, over the limit").
-    pub reason: String,
+    /// Why (displays, and is saved, as a sentence: "truncated JPEG: ...").
+    #[serde(serialize_with = "as_text")]
+    pub reason: RejectReason,
 }
+
+fn as_text<S: serde::Serializer>(
+    reason: &RejectReason,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_str(reason)
+}
+
+/// Why a file could not be decoded. Displays as the sentence the rejects table shows; the
+/// decoders' own words are kept where they say more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The file could not be read (the operating system's reason).
+    Unreadable(String),
+    /// The file has no bytes.
+    Empty,
+    /// The bytes are no image format the decoders know.
+    NotAnImage,
+    /// The header is damaged (the sentence names the format and the decoder's reason).
+    BadHeader(String),
+    /// The header claims no pixels.
+    NoPixels {
+        /// Width claimed.
+        width: u64,
+        /// Height claimed.
+        height: u64,
+    },
+    /// The header claims more pixels than [`DecodeOptions::max_pixels`] (a decompression bomb?).
+    TooLarge {
+        /// Width claimed.
+        width: u64,
+        /// Height claimed.
+        height: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file ends before its image data does.
+    Truncated(String),
+    /// The image data is damaged (the sentence names the format and the decoder's reason).
+    Corrupt(String),
+    /// A decoder or the resizer failed unexpectedly (a caught panic, an internal error).
+    Failed(String),
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::Unreadable(e) => write!(f, "cannot read: {e}"),
+            RejectReason::Empty => f.write_str("empty file (0 bytes)"),
+            RejectReason::NotAnImage => f.write_str("not an image (unrecognised format)"),
+            RejectReason::NoPixels { width, height } => {
+                write!(f, "claims {width} x {height} pixels")
+            }
+            RejectReason::TooLarge {
+                width,
+                height,
+                limit,
+            } => write!(
+                f,
+                "claims {width} x {height} pixels, over the limit of {limit} (a decompression bomb?)"
+            ),
+            RejectReason::BadHeader(text)
+            | RejectReason::Truncated(text)
+            | RejectReason::Corrupt(text)
+            | RejectReason::Failed(text) => f.write_str(text),
+        }
+    }
+}
+
+type Decoding<T> = std::result::Result<T, RejectReason>;
 
 /// Decoded features: one row per decoded image, in the order of the table they came from.
 #[derive(Debug, Clone)]
@@ -210,11 +307,11 @@ impl Features {
     /// `"class"`, a row per class; with `"subset"` or `"split"`, a row per subset and class plus
     /// a row per subset with class `all` (the report's min/max/mean/std per subset).
     pub fn intensity_stats(&self, group: &str) -> Result<DataFrame> {
-        let classes = strings(&self.images, "class")?;
+        let classes = frame::strings(&self.images, "class")?;
         let groups = if group == "class" {
             None
         } else {
-            Some(strings(&self.images, group)?)
+            Some(frame::strings(&self.images, group)?)
         };
         let mut out: Vec<(String, String, [u64; 256], u32)> = Vec::new();
         for (i, class) in classes.into_iter().enumerate() {
@@ -238,8 +335,8 @@ impl Features {
         }
         out.sort_by(|a, b| {
             let all_last = |c: &str| (c == "all", c.to_string());
-            (crate::plot::subset_order(&a.0), all_last(&a.1))
-                .cmp(&(crate::plot::subset_order(&b.0), all_last(&b.1)))
+            (Subset::from(a.0.as_str()), all_last(&a.1))
+                .cmp(&(Subset::from(b.0.as_str()), all_last(&b.1)))
         });
         let (mut mean, mut std, mut min, mut max) = (vec![], vec![], vec![], vec![]);
         for (_, _, hist, _) in &out {
@@ -284,7 +381,7 @@ impl Features {
     /// Pixel-intensity histograms per class: columns `class`, `intensity` (0-255) and `share`
     /// (the fraction of the class's pixels at that intensity).
     pub fn intensity_histograms(&self) -> Result<DataFrame> {
-        let classes = strings(&self.images, "class")?;
+        let classes = frame::strings(&self.images, "class")?;
         let mut names: Vec<String> = classes.clone();
         names.sort();
         names.dedup();
@@ -310,6 +407,32 @@ impl Features {
         Ok(frame::fresh(&df))
     }
 
+    /// Writes the features to `file` (Arrow IPC, atomically): the cache's columns plus `class`,
+    /// `label` and `subset`/`split`, and the rows' intensity statistics. Readable by polars and
+    /// pyarrow.
+    pub fn save(&self, file: impl AsRef<Path>) -> Result<()> {
+        let features = self;
+        let p = features.cols();
+        let images = frame::fresh(&features.images);
+        crate::cache::write_batches_atomically(file.as_ref(), features.rows(), |range| {
+            let n = range.len();
+            let mut list = ListPrimitiveChunkedBuilder::<Float32Type>::new(
+                "features".into(),
+                n,
+                n * p,
+                DataType::Float32,
+            );
+            for i in range.clone() {
+                list.append_slice(features.row(i));
+            }
+            let mut table = images.slice(range.start as i64, n);
+            table
+                .with_column(list.finish().into_series().into())
+                .ctx("adding the features column")?;
+            Ok(table)
+        })
+    }
+
     /// The labels as `f64` (0 = first class, 1 = second), for regression.
     pub fn targets(&self) -> Vec<f64> {
         self.labels.iter().map(|&l| l as f64).collect()
@@ -319,229 +442,10 @@ impl Features {
 pub(crate) fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
     let df = df!(
         "path" => rejects.iter().map(|r| r.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
-        "reason" => rejects.iter().map(|r| r.reason.clone()).collect::<Vec<_>>(),
+        "reason" => rejects.iter().map(|r| r.reason.to_string()).collect::<Vec<_>>(),
     )
     .ctx("building the rejects table")?;
     Ok(frame::fresh(&df))
-}
-
-/// (group value, class) per row; `group` may be `class` itself.
-pub(crate) fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let column = frame::column(df, name)?
-        .cast(&DataType::String)
-        .ctx("reading a text column")?;
-    Ok(column
-        .str()
-        .ctx("reading a text column")?
-        .iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Facts from the headers.
-
-/// What a file's header says, without decoding its pixels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageFacts {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Channels: 1 (grayscale), 2 (grayscale + alpha), 3 (RGB), 4 (RGBA or CMYK).
-    pub channels: u8,
-    /// PIL-style mode: `L`, `LA`, `RGB`, `RGBA`, `CMYK`, `I;16`, ...
-    pub mode: String,
-    /// Bits per channel.
-    pub bit_depth: u8,
-    /// `jpeg`, `png`, ...
-    pub format: String,
-    /// For JPEGs, whether the file is progressive (else baseline/sequential); null otherwise.
-    pub progressive: Option<bool>,
-}
-
-/// Reads the facts of one file from its header.
-pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut reader = BufReader::with_capacity(16 * 1024, file);
-    let magic = {
-        use std::io::BufRead;
-        reader
-            .fill_buf()
-            .map_err(|e| format!("cannot read: {e}"))?
-            .get(..3)
-            .map(|m| m.to_vec())
-            .unwrap_or_default()
-    };
-    if magic.is_empty() {
-        return Err("empty file (0 bytes)".into());
-    }
-    if magic == [0xFF, 0xD8, 0xFF] {
-        let mut decoder = jpeg_decoder::Decoder::new(reader);
-        decoder
-            .read_info()
-            .map_err(|e| format!("bad JPEG header: {e}"))?;
-        let info = decoder.info().ok_or("bad JPEG header")?;
-        let (channels, mode, depth) = match info.pixel_format {
-            PixelFormat::L8 => (1, "L", 8),
-            PixelFormat::L16 => (1, "I;16", 16),
-            PixelFormat::RGB24 => (3, "RGB", 8),
-            PixelFormat::CMYK32 => (4, "CMYK", 8),
-        };
-        return Ok(ImageFacts {
-            width: info.width as u32,
-            height: info.height as u32,
-            channels,
-            mode: mode.into(),
-            bit_depth: depth,
-            format: "jpeg".into(),
-            progressive: Some(info.coding_process == CodingProcess::DctProgressive),
-        });
-    }
-    let image = ImageReader::new(reader)
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let format = image.format().ok_or("not an image (unrecognised format)")?;
-    let decoder = image
-        .into_decoder()
-        .map_err(|e| format!("bad {format:?} header: {e}"))?;
-    let (width, height) = decoder.dimensions();
-    let color = decoder.color_type();
-    Ok(ImageFacts {
-        width,
-        height,
-        channels: color.channel_count(),
-        mode: mode_name(color).into(),
-        bit_depth: (color.bits_per_pixel() / color.channel_count() as u16) as u8,
-        format: format!("{format:?}").to_lowercase(),
-        progressive: None,
-    })
-}
-
-fn mode_name(color: image::ColorType) -> &'static str {
-    use image::ColorType::*;
-    match color {
-        L8 => "L",
-        La8 => "LA",
-        Rgb8 => "RGB",
-        Rgba8 => "RGBA",
-        L16 => "I;16",
-        La16 => "LA;16",
-        Rgb16 => "RGB;16",
-        Rgba16 => "RGBA;16",
-        Rgb32F => "RGB;F",
-        Rgba32F => "RGBA;F",
-        _ => "other",
-    }
-}
-
-/// The image table with what each file's header says: `width`, `height`, `channels`, `mode`,
-/// `bit_depth`, `format`, `progressive`, and `facts_error` (null unless the header could not be
-/// read; such rows have null facts). Reads headers only, in parallel: about a second for the
-/// full Kaggle dataset.
-pub fn facts(images: &DataFrame) -> Result<DataFrame> {
-    let paths = strings(images, "path")?;
-    let found: Vec<std::result::Result<ImageFacts, String>> =
-        facts_cached(&paths).into_iter().map(|(_, f)| f).collect();
-    let ok = |f: &dyn Fn(&ImageFacts) -> Option<u32>| -> Vec<Option<u32>> {
-        found.iter().map(|r| r.as_ref().ok().and_then(f)).collect()
-    };
-    let text = |f: &dyn Fn(&ImageFacts) -> String| -> Vec<Option<String>> {
-        found.iter().map(|r| r.as_ref().ok().map(f)).collect()
-    };
-    let mut out = frame::fresh(images);
-    let columns = [
-        Column::new("width".into(), ok(&|f| Some(f.width))),
-        Column::new("height".into(), ok(&|f| Some(f.height))),
-        Column::new("channels".into(), ok(&|f| Some(f.channels as u32))),
-        Column::new("mode".into(), text(&|f| f.mode.clone())),
-        Column::new("bit_depth".into(), ok(&|f| Some(f.bit_depth as u32))),
-        Column::new("format".into(), text(&|f| f.format.clone())),
-        Column::new(
-            "progressive".into(),
-            found
-                .iter()
-                .map(|r| r.as_ref().ok().and_then(|f| f.progressive))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "facts_error".into(),
-            found
-                .iter()
-                .map(|r| r.as_ref().err().cloned())
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    for column in columns {
-        out.with_column(column).ctx("adding image facts")?;
-    }
-    Ok(frame::fresh(&out))
-}
-
-/// The header facts of each file, with its stamp (size and modification time; `None` when the
-/// file cannot be read), in parallel. Reused from the file facts cache while a file keeps its
-/// stamp, and the facts read anew are added to it: the report reads every header twice (facts
-/// table, shortcut models) and the second read costs no file access.
-pub(crate) fn facts_cached(
-    paths: &[String],
-) -> Vec<(
-    Option<crate::cache::Stamp>,
-    std::result::Result<ImageFacts, String>,
-)> {
-    let mut cache = crate::cache::FileFacts::open();
-    let found: Vec<(String, Option<crate::cache::Stamp>, bool, _)> = paths
-        .par_iter()
-        .map(|p| {
-            let key = crate::cache::key(p);
-            let stamp = crate::cache::Stamp::of(Path::new(p));
-            match stamp.as_ref().and_then(|s| cache.facts(&key, s)) {
-                Some(known) => (key, stamp, false, known),
-                None => (key, stamp, true, read_facts(Path::new(p))),
-            }
-        })
-        .collect();
-    for (key, stamp, fresh, facts) in &found {
-        if let (Some(stamp), true) = (stamp, fresh) {
-            cache.set_facts(key, stamp, facts.clone());
-        }
-    }
-    cache.save();
-    found
-        .into_iter()
-        .map(|(_, stamp, _, facts)| (stamp, facts))
-        .collect()
-}
-
-/// Width and height per `group` (`subset`, `split` or `class`): `images`, and the `min`, `max`,
-/// `mean` and `std` of each, as the report plotted per subset. Takes the table from [`facts`].
-pub fn size_stats(facts: &DataFrame, group: &str) -> Result<DataFrame> {
-    frame::require(facts, &[group, "width", "height"], "size statistics")?;
-    let stat = |name: &str| {
-        let c = || col(name).cast(DataType::Float64);
-        [
-            c().min().alias(format!("{name}_min")),
-            c().max().alias(format!("{name}_max")),
-            c().mean().alias(format!("{name}_mean")),
-            c().std(1).alias(format!("{name}_std")),
-        ]
-    };
-    let mut aggs = vec![len().cast(DataType::UInt32).alias("images")];
-    aggs.extend(stat("width"));
-    aggs.extend(stat("height"));
-    let out = frame::fresh(facts)
-        .lazy()
-        .filter(col("width").is_not_null())
-        .group_by([col(group)])
-        .agg(aggs)
-        .with_column(crate::load::subset_rank(col(group)).alias("__rank"))
-        .sort(["__rank", group], SortMultipleOptions::default())
-        .drop(Selector::ByName {
-            names: Arc::new(["__rank".into()]),
-            strict: true,
-        })
-        .collect()
-        .ctx("size statistics per group")?;
-    Ok(frame::fresh(&out))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,37 +455,34 @@ pub fn size_stats(facts: &DataFrame, group: &str) -> Result<DataFrame> {
 pub fn decode_file(path: impl AsRef<Path>, options: &DecodeOptions) -> Result<GrayImage> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| crate::error::Error::io(path, e))?;
-    guarded_decode(&bytes, options).map_err(|reason| crate::error::Error::Image {
+    guarded_decode(&bytes, options).map_err(|reason| crate::error::Error::Decode {
         path: path.to_path_buf(),
         reason,
     })
 }
 
 /// Decodes bytes to a `size x size` grayscale image, turning a decoder panic into an error.
-pub fn decode_bytes(
-    bytes: &[u8],
-    options: &DecodeOptions,
-) -> std::result::Result<GrayImage, String> {
+pub fn decode_bytes(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     guarded_decode(bytes, options)
 }
 
-fn guarded_decode(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<GrayImage, String> {
+fn guarded_decode(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     match std::panic::catch_unwind(|| decode_gray(bytes, options)) {
         Ok(result) => result,
-        Err(panic) => Err(format!(
+        Err(panic) => Err(RejectReason::Failed(format!(
             "the decoder failed unexpectedly ({})",
             panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic".into())
-        )),
+        ))),
     }
 }
 
-fn decode_gray(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<GrayImage, String> {
+fn decode_gray(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     if bytes.is_empty() {
-        return Err("empty file (0 bytes)".into());
+        return Err(RejectReason::Empty);
     }
     let size = options.size;
     let full = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -598,33 +499,31 @@ fn decode_gray(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<Gra
 /// Resizes to `size x size` with fast_image_resize's Catmull-Rom convolution: the kernel of
 /// PIL's default BICUBIC (a = -0.5), its support widened by the downscaling ratio (antialiased),
 /// computed in SIMD fixed point as Pillow-SIMD does. About 10x faster than `image`'s resize here.
-fn resize(image: GrayImage, size: u32) -> std::result::Result<GrayImage, String> {
+fn resize(image: GrayImage, size: u32) -> Decoding<GrayImage> {
     use fast_image_resize as fir;
     let (w, h) = image.dimensions();
     let src = fir::images::Image::from_vec_u8(w, h, image.into_raw(), fir::PixelType::U8)
-        .map_err(|e| format!("cannot resize: {e}"))?;
+        .map_err(|e| RejectReason::Failed(format!("cannot resize: {e}")))?;
     let mut dst = fir::images::Image::new(size, size, fir::PixelType::U8);
     let options = fir::ResizeOptions::new()
         .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::CatmullRom));
     fir::Resizer::new()
         .resize(&src, &mut dst, &options)
-        .map_err(|e| format!("cannot resize: {e}"))?;
-    GrayImage::from_raw(size, size, dst.into_vec()).ok_or_else(|| "cannot resize".into())
+        .map_err(|e| RejectReason::Failed(format!("cannot resize: {e}")))?;
+    GrayImage::from_raw(size, size, dst.into_vec())
+        .ok_or_else(|| RejectReason::Failed("cannot resize".into()))
 }
 
-fn check_pixels(
-    width: u64,
-    height: u64,
-    options: &DecodeOptions,
-) -> std::result::Result<(), String> {
+fn check_pixels(width: u64, height: u64, options: &DecodeOptions) -> Decoding<()> {
     if width == 0 || height == 0 {
-        return Err(format!("claims {width} x {height} pixels"));
+        return Err(RejectReason::NoPixels { width, height });
     }
     if width * height > options.max_pixels {
-        return Err(format!(
-            "claims {width} x {height} pixels, over the limit of {} (a decompression bomb?)",
-            options.max_pixels
-        ));
+        return Err(RejectReason::TooLarge {
+            width,
+            height,
+            limit: options.max_pixels,
+        });
     }
     Ok(())
 }
@@ -645,13 +544,13 @@ fn dct_factor(width: u32, height: u32, target: u32) -> u32 {
 /// recorded: a file that ends early decodes with gray filling the rest, and is rejected as
 /// truncated, as Pillow does; other warnings (stray bytes between markers) are accepted, as
 /// Pillow accepts them.
-fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<GrayImage, String> {
+fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     use mozjpeg::ColorSpace as CS;
     TRUNCATED.with(|t| t.set(false));
-    let outcome = std::panic::catch_unwind(|| -> std::result::Result<Option<GrayImage>, String> {
+    let outcome = std::panic::catch_unwind(|| -> Decoding<Option<GrayImage>> {
         let mut decoder = mozjpeg::Decompress::with_err(libjpeg_errors())
             .from_mem(bytes)
-            .map_err(|e| format!("bad JPEG header: {e}"))?;
+            .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
         if !matches!(
             decoder.color_space(),
             CS::JCS_GRAYSCALE | CS::JCS_RGB | CS::JCS_YCbCr
@@ -668,28 +567,34 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<Gra
         // weights of PIL's convert("L").
         let mut started = decoder
             .grayscale()
-            .map_err(|e| format!("cannot decode JPEG: {e}"))?;
+            .map_err(|e| RejectReason::Corrupt(format!("cannot decode JPEG: {e}")))?;
         let (out_w, out_h) = (started.width() as u32, started.height() as u32);
         let pixels: Vec<u8> = started
             .read_scanlines()
-            .map_err(|e| format!("corrupt JPEG: {e}"))?;
+            .map_err(|e| RejectReason::Corrupt(format!("corrupt JPEG: {e}")))?;
         let _ = started.finish();
         if TRUNCATED.with(|t| t.get()) {
-            return Err("truncated JPEG: the file ends before its image data does".into());
+            return Err(truncated_jpeg());
         }
         GrayImage::from_raw(out_w, out_h, pixels)
             .map(Some)
-            .ok_or_else(|| "corrupt JPEG: fewer pixels than its header claims".into())
+            .ok_or_else(|| {
+                RejectReason::Corrupt("corrupt JPEG: fewer pixels than its header claims".into())
+            })
     });
     match outcome {
         Ok(Ok(Some(image))) => Ok(image),
         Ok(Ok(None)) => decode_jpeg_rust(bytes, options),
         Ok(Err(reason)) => Err(reason),
-        Err(panic) => Err(match panic.downcast::<String>() {
+        Err(panic) => Err(RejectReason::Corrupt(match panic.downcast::<String>() {
             Ok(message) => format!("corrupt JPEG: {}", message.trim_start_matches("libjpeg: ")),
             Err(_) => "corrupt JPEG".into(),
-        }),
+        })),
     }
+}
+
+fn truncated_jpeg() -> RejectReason {
+    RejectReason::Truncated("truncated JPEG: the file ends before its image data does".into())
 }
 
 thread_local! {
@@ -737,15 +642,14 @@ extern "C-unwind" fn libjpeg_fatal(cinfo: &mut mozjpeg_sys::jpeg_common_struct) 
 }
 
 /// JPEG decoding in pure Rust (jpeg-decoder): CMYK/YCCK (Adobe) and 12/16-bit files.
-fn decode_jpeg_rust(
-    bytes: &[u8],
-    options: &DecodeOptions,
-) -> std::result::Result<GrayImage, String> {
+fn decode_jpeg_rust(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder
         .read_info()
-        .map_err(|e| format!("bad JPEG header: {e}"))?;
-    let info = decoder.info().ok_or("bad JPEG header")?;
+        .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| RejectReason::BadHeader("bad JPEG header".into()))?;
     let (w, h) = (info.width as u32, info.height as u32);
     check_pixels(w as u64, h as u64, options)?;
     let (mut out_w, mut out_h) = (w, h);
@@ -754,15 +658,15 @@ fn decode_jpeg_rust(
         if f > 1 {
             let (sw, sh) = decoder
                 .scale(w.div_ceil(f) as u16, h.div_ceil(f) as u16)
-                .map_err(|e| format!("cannot downscale JPEG: {e}"))?;
+                .map_err(|e| RejectReason::Corrupt(format!("cannot downscale JPEG: {e}")))?;
             (out_w, out_h) = (sw as u32, sh as u32);
         }
     }
     let pixels = decoder.decode().map_err(|e| match e {
         jpeg_decoder::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "truncated JPEG: the file ends before its image data does".to_string()
+            truncated_jpeg()
         }
-        e => format!("corrupt JPEG: {e}"),
+        e => RejectReason::Corrupt(format!("corrupt JPEG: {e}")),
     })?;
     let n = (out_w * out_h) as usize;
     let luma: Vec<u8> = match info.pixel_format {
@@ -784,28 +688,27 @@ fn decode_jpeg_rust(
             .collect(),
     };
     if luma.len() < n {
-        return Err(format!(
+        return Err(RejectReason::Truncated(format!(
             "corrupt or truncated JPEG: {} of {n} pixels decoded",
             luma.len()
-        ));
+        )));
     }
-    GrayImage::from_raw(out_w, out_h, luma).ok_or_else(|| "decoded pixels do not fit".into())
+    GrayImage::from_raw(out_w, out_h, luma)
+        .ok_or_else(|| RejectReason::Failed("decoded pixels do not fit".into()))
 }
 
-fn decode_other(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<GrayImage, String> {
+fn decode_other(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let format = reader
-        .format()
-        .ok_or("not an image (unrecognised format)")?;
+        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let format = reader.format().ok_or(RejectReason::NotAnImage)?;
     let decoder = reader
         .into_decoder()
-        .map_err(|e| format!("bad {format:?} header: {e}"))?;
+        .map_err(|e| RejectReason::BadHeader(format!("bad {format:?} header: {e}")))?;
     let (w, h) = decoder.dimensions();
     check_pixels(w as u64, h as u64, options)?;
     let image = image::DynamicImage::from_decoder(decoder)
-        .map_err(|e| format!("corrupt or truncated {format:?}: {e}"))?;
+        .map_err(|e| RejectReason::Corrupt(format!("corrupt or truncated {format:?}: {e}")))?;
     use image::ColorType::*;
     Ok(match image.color() {
         // Grayscale, with or without alpha (dropped, as PIL's convert("L") does).
@@ -817,7 +720,8 @@ fn decode_other(bytes: &[u8], options: &DecodeOptions) -> std::result::Result<Gr
                 .pixels()
                 .map(|p| luma601(p.0[0], p.0[1], p.0[2]))
                 .collect();
-            GrayImage::from_raw(w, h, luma).ok_or("decoded pixels do not fit")?
+            GrayImage::from_raw(w, h, luma)
+                .ok_or_else(|| RejectReason::Failed("decoded pixels do not fit".into()))?
         }
     })
 }
@@ -834,11 +738,8 @@ pub(crate) struct Decoded {
     pub(crate) histogram: [u32; 256],
 }
 
-pub(crate) fn decode_row(
-    path: &str,
-    options: &DecodeOptions,
-) -> std::result::Result<Decoded, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+pub(crate) fn decode_row(path: &str, options: &DecodeOptions) -> Decoding<Decoded> {
+    let bytes = std::fs::read(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
     let image = guarded_decode(&bytes, options)?;
     let pixels = image.into_raw();
     let mut histogram = [0u32; 256];
@@ -846,61 +747,6 @@ pub(crate) fn decode_row(
         histogram[v as usize] += 1;
     }
     Ok(Decoded { pixels, histogram })
-}
-
-/// Counts finished work and shows it: a bar on a terminal, a line per 10% elsewhere.
-pub(crate) struct Reporter {
-    total: usize,
-    done: AtomicUsize,
-    bar: Option<indicatif::ProgressBar>,
-    lines: bool,
-    what: &'static str,
-}
-
-impl Reporter {
-    pub(crate) fn new(total: usize, progress: Progress, what: &'static str) -> Self {
-        let progress = match progress {
-            Progress::Auto if std::io::stderr().is_terminal() => Progress::Bar,
-            Progress::Auto => Progress::Lines,
-            other => other,
-        };
-        let bar = (progress == Progress::Bar && total > 0).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} {bar:40} {pos}/{len} images, {per_sec}, {eta} left",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar.set_message(what);
-            bar
-        });
-        Reporter {
-            total,
-            done: AtomicUsize::new(0),
-            bar,
-            lines: progress == Progress::Lines && total >= 200,
-            what,
-        }
-    }
-
-    pub(crate) fn tick(&self) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        } else if self.lines {
-            let step = self.total.div_ceil(10);
-            if done.is_multiple_of(step) || done == self.total {
-                println!("{} {done}/{} images", self.what, self.total);
-            }
-        }
-    }
-
-    pub(crate) fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// Decodes every image of the table (in parallel, on all cores) into one feature matrix.
@@ -912,7 +758,7 @@ impl Reporter {
 pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features> {
     let start = Instant::now();
     frame::require(images, &["path", "class", "label"], "decoding")?;
-    let paths = strings(images, "path")?;
+    let paths = frame::strings(images, "path")?;
     let labels: Vec<u32> = frame::column(images, "label")?
         .cast(&DataType::UInt32)
         .ctx("reading labels")?
@@ -921,19 +767,25 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
         .iter()
         .map(|l| l.unwrap_or(0))
         .collect();
-    let p = (options.size * options.size) as usize;
+    options.check()?;
+    let p = options.side() as usize * options.side() as usize;
 
     // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
-    let keys: Vec<String> = paths.iter().map(|p| crate::cache::key(p)).collect();
-    let root = crate::cache::common_folder(&keys);
+    let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
+    let root = crate::files::common_folder(&keys);
+    let (folder, key, side) = (
+        options.cache_folder(),
+        options.key(),
+        options.side() as usize,
+    );
     let cached = if options.uses_cache() {
-        crate::cache::Cache::open(options, &root)
+        crate::cache::Cache::open(&folder, &key, side, &root)
     } else {
-        crate::cache::Cache::empty(options, &root)
+        crate::cache::Cache::empty(&folder, &key, side, &root)
     };
-    let stamps: Vec<Option<crate::cache::Stamp>> = paths
+    let stamps: Vec<Option<crate::files::Stamp>> = paths
         .par_iter()
-        .map(|path| crate::cache::Stamp::of(Path::new(path)))
+        .map(|path| crate::files::Stamp::of(Path::new(path)))
         .collect();
     let hits: Vec<Option<usize>> = keys
         .iter()
@@ -946,7 +798,7 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
     let mut matrix = vec![0f32; paths.len() * p];
     let mut histograms = vec![[0u32; 256]; paths.len()];
     let reporter = Reporter::new(misses, options.progress, "decoding");
-    let results: Vec<std::result::Result<(), String>> = matrix
+    let results: Vec<Decoding<()>> = matrix
         .par_chunks_mut(p.max(1))
         .zip(histograms.par_iter_mut())
         .enumerate()
@@ -995,24 +847,20 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
             .collect();
         // A cache that cannot be written only costs time next run; say so and go on.
         if let Err(e) = cached.update(&keys, &stamps, &keep, &fresh_rows, &matrix, &histograms) {
-            println!("note: the feature cache was not updated: {e}");
+            log::warn!("the feature cache was not updated: {e}");
         }
     }
 
     let kept = |v: Vec<String>| keep.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
-    let subset_col = if frame::has_column(images, "subset") {
-        "subset"
-    } else {
-        "split"
-    };
+    let subset_col = crate::subset::column_of(images, "decoding").unwrap_or("split");
     let mut columns = vec![
         Column::new("path".into(), kept(paths.clone())),
-        Column::new("class".into(), kept(strings(images, "class")?)),
+        Column::new("class".into(), kept(frame::strings(images, "class")?)),
     ];
     if frame::has_column(images, subset_col) {
         columns.push(Column::new(
             subset_col.into(),
-            kept(strings(images, subset_col)?),
+            kept(frame::strings(images, subset_col)?),
         ));
     }
     let labels: Vec<u32> = keep.iter().map(|&i| labels[i]).collect();

@@ -41,7 +41,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// Encoding or decoding an image failed.
+    /// An image could not be decoded.
+    #[error("{path}: {reason}")]
+    Decode {
+        /// The image concerned.
+        path: PathBuf,
+        /// Why.
+        reason: crate::decode::RejectReason,
+    },
+
+    /// An image could not be encoded or written (a figure's PNG, a synthetic image).
     #[error("{path}: {reason}")]
     Image {
         /// The image concerned.
@@ -62,6 +71,47 @@ pub enum Error {
     /// The input to a function was not what it needs (for example, a DataFrame without a column).
     #[error("{0}")]
     InvalidInput(String),
+
+    /// A setting is out of its range (a forest of zero trees, a negative penalty, a side of
+    /// zero pixels): caught when the work starts, before anything is computed.
+    #[error("{name} = {value} is not allowed: expected {expected}")]
+    Parameter {
+        /// The setting's name.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
+
+    /// A model could not be fitted (a solver failed or did not converge).
+    #[error("{model}: {reason}")]
+    Fit {
+        /// The model (or step: "PCA").
+        model: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// A CSV file (a split file) could not be read or written.
+    #[error("{path}: {source}")]
+    Csv {
+        /// The file concerned.
+        path: PathBuf,
+        /// The CSV reader's or writer's reason.
+        #[source]
+        source: csv::Error,
+    },
+
+    /// A file is not in the format expected (a model file, a cache, a split file's row), or a
+    /// value could not be written in it.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 
     /// A split puts the same image, file content or patient in more than one subset.
     #[error(

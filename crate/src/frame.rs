@@ -10,7 +10,7 @@
 
 use polars::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, PolarsContext, Result};
 
 /// The same columns in a new DataFrame without a cached schema (cheap: columns are shared, not
 /// copied). Use it on a DataFrame that an earlier notebook cell built before calling polars'
@@ -48,6 +48,19 @@ pub(crate) fn require(df: &DataFrame, needed: &[&str], what: &str) -> Result<()>
             names(df)
         ))),
     }
+}
+
+/// A column's values as text (cast first, so numbers work too); a null reads as "".
+pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    let column = column(df, name)?
+        .cast(&DataType::String)
+        .ctx("reading a text column")?;
+    Ok(column
+        .str()
+        .ctx("reading a text column")?
+        .iter()
+        .map(|s| s.unwrap_or_default().to_string())
+        .collect())
 }
 
 fn names(df: &DataFrame) -> Vec<String> {

@@ -32,13 +32,18 @@
 
 pub mod cache;
 pub mod decode;
+pub mod env;
 pub mod error;
+pub mod facts;
+pub mod files;
 pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
+pub mod progress;
 pub mod report;
 pub mod split;
+pub mod subset;
 pub mod synth;
 pub mod train;
 
@@ -47,32 +52,19 @@ pub use {image, plotters, polars};
 
 use std::path::PathBuf;
 
-/// The environment variable that points the notebooks and the CLI at a dataset root (the folder
-/// that holds `train/`, `test/` and `val/`).
-pub const DATA_ENV: &str = "XRAY_LAB_DATA";
+pub use env::{output_dir, DATA_ENV, OUT_ENV};
 
 /// The dataset root to work on: `$XRAY_LAB_DATA` when set, else the synthetic default dataset
 /// (generated at full scale on first use, about half a minute, then reused; see [`synth::default_root`]).
 pub fn data_root() -> Result<PathBuf> {
-    match std::env::var_os(DATA_ENV).filter(|v| !v.is_empty()) {
-        Some(root) => Ok(PathBuf::from(root)),
+    match env::data_dir() {
+        Some(root) => Ok(root),
         None => {
             let root = synth::default_root();
             synth::SynthOptions::new().ensure(&root)?;
             Ok(root)
         }
     }
-}
-
-/// The environment variable that says where notebooks and commands write figures.
-pub const OUT_ENV: &str = "XRAY_LAB_OUT";
-
-/// Where to write figures: `$XRAY_LAB_OUT` when set, else `figures` under the current folder.
-pub fn output_dir() -> PathBuf {
-    std::env::var_os(OUT_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("figures"))
 }
 
 /// The report's first table, "Number of Images in Training and Test Datasets", next to ours:

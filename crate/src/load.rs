@@ -365,7 +365,7 @@ pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
         .lazy()
         .group_by([col(group), col("class")])
         .agg([len().cast(DataType::UInt32).alias("images")])
-        .with_column(subset_rank(col(group)).alias("__rank"))
+        .with_column(crate::subset::rank_expr(col(group)).alias("__rank"))
         .sort(["__rank", group, "class"], SortMultipleOptions::default())
         .drop(Selector::ByName {
             names: Arc::new(["__rank".into()]),
@@ -374,19 +374,6 @@ pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
         .collect()
         .ctx("counting images per group and class")?;
     Ok(frame::fresh(&counts))
-}
-
-/// The report's order of subsets as a sortable number: train, test, val, validation, then others.
-pub(crate) fn subset_rank(name: Expr) -> Expr {
-    when(name.clone().eq(lit("train")))
-        .then(lit(0u32))
-        .when(name.clone().eq(lit("test")))
-        .then(lit(1u32))
-        .when(name.clone().eq(lit("val")))
-        .then(lit(2u32))
-        .when(name.eq(lit("validation")))
-        .then(lit(3u32))
-        .otherwise(lit(4u32))
 }
 
 /// The patient a Kaggle chest X-ray file name points to, or `None` when the name does not fit.

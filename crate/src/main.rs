@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use clap::{ArgAction, Parser, Subcommand};
 use serde::Serialize;
 use xray_lab::decode::{self, DecodeOptions, Features, Progress};
+use xray_lab::frame;
 use xray_lab::load::{self, Dataset};
-use xray_lab::report::ModelMetrics;
+use xray_lab::report::{ReportOptions, SplitCheck, Summary};
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
+use xray_lab::subset::Subset;
 use xray_lab::synth::{SynthOptions, DEFAULT_SEED};
-use xray_lab::train::{self, TrainOptions};
-use xray_lab::{cache, frame};
+use xray_lab::train::TrainOptions;
 
 #[derive(Parser)]
 #[command(
@@ -118,7 +119,8 @@ enum Command {
         split: Option<PathBuf>,
         #[command(flatten)]
         decode: DecodeArgs,
-        /// Seed of the trees and the forest.
+        /// Seed of the split, the tree and the forest (the same seed gives the same split as
+        /// `xray-lab split --seed`).
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -138,7 +140,8 @@ enum Command {
         out: PathBuf,
         #[command(flatten)]
         decode: DecodeArgs,
-        /// Seed of the trees and the forest.
+        /// Seed of the split, the tree and the forest (the same seed gives the same split as
+        /// `xray-lab split --seed`).
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Print JSON instead of text.
@@ -185,141 +188,47 @@ fn parse_amount(text: &str) -> Result<Amount, String> {
     }
 }
 
-fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+/// Warnings from the library (a cache that could not be written) go to stderr, so that stdout
+/// holds only what the command prints: a table, or with `--json` one JSON document. (Fifteen
+/// lines rather than env_logger and its dependencies: one level, one destination.)
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Info
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            eprintln!("note: {}", record.args());
         }
     }
+    fn flush(&self) {}
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    match cli.command {
+static LOG: StderrLog = StderrLog;
+
+fn main() -> ExitCode {
+    if log::set_logger(&LOG).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+    let result = match Cli::parse().command {
         Command::Report {
             data,
             out,
-            split: split_file,
-            decode: decoding,
+            split,
+            decode,
             seed,
-        } => {
-            check_writable(&out.join("metrics.json"))?;
-            let options = xray_lab::report::ReportOptions {
-                split: split_file,
-                decode: decoding.options(),
-                train: TrainOptions::new().seed(seed),
-                verbose: true,
-            };
-            let summary = xray_lab::report::build(&data, &out, &options)?;
-            println!("images per subset and class:");
-            for c in &summary.counts {
-                println!("  {:<11} {:<10} {:>6}", c.subset, c.class, c.images);
-            }
-            for r in summary.skipped.iter().chain(&summary.rejects) {
-                println!("  skipped {}: {}", r.path.display(), r.reason);
-            }
-            println!("test set:");
-            for m in summary.metrics.iter().filter(|m| m.subset == "test") {
-                println!(
-                    "  {:<31} accuracy {:.3}  recall {:.3}  specificity {:.3}  ROC AUC {:.3}",
-                    m.model,
-                    m.metrics.accuracy,
-                    m.metrics.recall,
-                    m.metrics.specificity,
-                    m.metrics.roc_auc
-                );
-            }
-            println!(
-                "{} files in {:.1} s. Look at {}/report.html, {}/dashboards/, {}/figures/, {}/metrics.json",
-                summary.files.len(),
-                summary.seconds,
-                out.display(),
-                out.display(),
-                out.display(),
-                out.display()
-            );
-        }
+        } => report(&data, &out, split, &decode, seed),
         Command::Train {
             data,
-            split: split_file,
+            split,
             out,
-            decode: decoding,
+            decode,
             seed,
             json,
-        } => {
-            let start = std::time::Instant::now();
-            let dataset = load::scan(&data)?;
-            let images = match split_file {
-                Some(file) => split::read_split(&dataset.images, &dataset.root, &file)?,
-                None => split::default_split(&dataset)?,
-            };
-            check_writable(&out.join("metrics.json"))?;
-            let options = decoding.options().progress(progress_for(json));
-            let features = decode::features(&images, &options)?;
-            let decode_seconds = features.seconds;
-            let evaluation = train::evaluate(&features, &TrainOptions::new().seed(seed))?;
-            let models = evaluation.save_models(out.join("models"))?;
-            split::write_split(&images, &dataset.root, out.join("split.csv"))?;
-            let report = TrainReport {
-                data: dataset.root.clone(),
-                images: [
-                    evaluation.sizes[0],
-                    evaluation.sizes[1],
-                    evaluation.sizes[2],
-                ],
-                settings: features.options.key(),
-                rejects: features.rejects.clone(),
-                models: evaluation
-                    .models
-                    .iter()
-                    .zip(&models)
-                    .map(|(m, file)| ModelRow {
-                        name: m.name.clone(),
-                        file: file.clone(),
-                        threshold: m.threshold,
-                        fit_seconds: m.fit_seconds,
-                    })
-                    .collect(),
-                metrics: ModelMetrics::of(&evaluation),
-                ridge_path: evaluation.ridge_path.clone(),
-                decode_seconds,
-                train_seconds: evaluation.seconds,
-                seconds: start.elapsed().as_secs_f64(),
-            };
-            let text = serde_json::to_string_pretty(&report)?;
-            xray_lab::cache::write_file(&out.join("metrics.json"), text.as_bytes())?;
-            if json {
-                println!("{text}");
-            } else {
-                report.print(&out);
-            }
-        }
-        Command::Synth { out, scale, seed } => {
-            let summary = SynthOptions::new().scale(scale).seed(seed).write(&out)?;
-            println!(
-                "wrote {} images ({:.1} MB) and {} other files to {} in {:.1} s",
-                summary.images,
-                summary.bytes as f64 / 1e6,
-                summary.other_files,
-                out.display(),
-                summary.seconds
-            );
-        }
-        Command::Scan { data, json, split } => {
-            let mut dataset = load::scan(&data)?;
-            if let Some(file) = split {
-                dataset.images = split::read_split(&dataset.images, &dataset.root, &file)?;
-            }
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&ScanReport::new(&dataset)?)?
-                );
-            } else {
-                print_scan(&dataset)?;
-            }
-        }
+        } => train(&data, &out, split, &decode, seed, json),
+        Command::Synth { out, scale, seed } => synth(&out, scale, seed),
+        Command::Scan { data, json, split } => scan(&data, split, json),
         Command::Split {
             data,
             out,
@@ -330,7 +239,6 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             by_patient,
             keep_val,
         } => {
-            let dataset = load::scan(&data)?;
             let mut options = ResplitOptions::new()
                 .seed(seed)
                 .stratify(stratify)
@@ -346,54 +254,255 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if let Some(validation) = validation {
                 options = options.validation(validation);
             }
-            // Hash every file so identical images under two names stay in one subset too.
-            let start = std::time::Instant::now();
-            let hashed = split::add_content_hash(&dataset.images)?;
-            let hashing = start.elapsed();
-            let start = std::time::Instant::now();
-            let images = split::resplit(&hashed, &options)?;
-            split::check_leakage(&images)?;
-            let splitting = start.elapsed();
-            split::write_split(&images, &dataset.root, &out)?;
-            println!("{}", split::summary(&images)?);
-            println!(
-                "wrote {} ({} images; no path, file content or patient in two subsets)",
-                out.display(),
-                images.height()
-            );
-            println!(
-                "content hashes {:.0} ms (cached per file), resplit and leak checks {:.0} ms",
-                hashing.as_secs_f64() * 1e3,
-                splitting.as_secs_f64() * 1e3
-            );
+            split_command(&data, &out, &options)
         }
         Command::Features {
             data,
-            split: split_file,
+            split,
             out,
-            decode: decoding,
+            decode,
             no_cache,
             json,
-        } => {
-            let dataset = load::scan(&data)?;
-            let mut images = dataset.images.clone();
-            if let Some(file) = split_file {
-                images = split::read_split(&images, &dataset.root, &file)?;
-            }
-            check_writable(&out)?;
-            let options = decoding
-                .options()
-                .cache(!no_cache)
-                .progress(progress_for(json));
-            let features = decode::features(&images, &options)?;
-            cache::write_features(&features, &out)?;
-            let report = FeaturesReport::new(&features, &images, &out)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                report.print();
-            }
+        } => features(&data, split, &out, &decode, no_cache, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The options `report` and `train` share: one seed for the split, the tree and the forest.
+fn pipeline_options(
+    split: Option<PathBuf>,
+    decode: &DecodeArgs,
+    seed: u64,
+    progress: Progress,
+) -> ReportOptions {
+    ReportOptions {
+        split,
+        resplit: ResplitOptions::new().seed(seed),
+        decode: decode.options().progress(progress),
+        train: TrainOptions::new().seed(seed),
+        progress,
+    }
+}
+
+fn report(
+    data: &Path,
+    out: &Path,
+    split: Option<PathBuf>,
+    decode: &DecodeArgs,
+    seed: u64,
+) -> CliResult {
+    check_writable(&out.join("metrics.json"))?;
+    let options = pipeline_options(split, decode, seed, Progress::Auto);
+    let summary = xray_lab::report::build(data, out, &options)?;
+    println!("images per subset and class:");
+    for c in &summary.counts {
+        println!("  {:<11} {:<10} {:>6}", c.subset, c.class, c.images);
+    }
+    print_split_check(&summary.split_check);
+    for s in &summary.skipped {
+        println!("  skipped {}: {}", s.path.display(), s.reason);
+    }
+    for r in &summary.rejects {
+        println!("  skipped {}: {}", r.path.display(), r.reason);
+    }
+    println!("test set:");
+    for m in summary.metrics.iter().filter(|m| m.subset == Subset::Test) {
+        println!(
+            "  {:<31} accuracy {:.3}  recall {:.3}  specificity {:.3}  ROC AUC {:.3}",
+            m.model.name(),
+            m.metrics.accuracy,
+            m.metrics.recall,
+            m.metrics.specificity,
+            m.metrics.roc_auc
+        );
+    }
+    println!(
+        "{} files in {:.1} s. Look at {}/report.html, {}/dashboards/, {}/figures/, {}/metrics.json",
+        summary.files.len(),
+        summary.seconds,
+        out.display(),
+        out.display(),
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn print_split_check(check: &SplitCheck) {
+    println!(
+        "leak checks: {} images hashed; {} identical files in {} groups and {} patients with several images each kept in one subset; {} images leak",
+        check.images,
+        check.duplicate_images,
+        check.duplicate_groups,
+        check.patients_with_several_images,
+        check.leaking_images
+    );
+}
+
+fn train(
+    data: &Path,
+    out: &Path,
+    split: Option<PathBuf>,
+    decode: &DecodeArgs,
+    seed: u64,
+    json: bool,
+) -> CliResult {
+    check_writable(&out.join("metrics.json"))?;
+    let progress = progress_for(json);
+    let options = pipeline_options(split, decode, seed, progress);
+    let summary = xray_lab::report::train(data, out, &options)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_train(&summary, out);
+    }
+    Ok(())
+}
+
+fn print_train(summary: &Summary, out: &Path) {
+    let images = |subset: Subset| -> u32 {
+        summary
+            .counts
+            .iter()
+            .filter(|c| c.subset == subset)
+            .map(|c| c.images)
+            .sum()
+    };
+    println!(
+        "{}: {} train, {} validation, {} test images ({}); {} rejected",
+        summary.data.display(),
+        images(Subset::Train),
+        images(Subset::Validation),
+        images(Subset::Test),
+        summary.settings,
+        summary.rejects.len()
+    );
+    print_split_check(&summary.split_check);
+    for reject in &summary.rejects {
+        println!("  rejected {}: {}", reject.path.display(), reject.reason);
+    }
+    println!(
+        "{:<31} {:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+        "model", "subset", "rmse", "r2", "acc", "prec", "recall", "spec", "f1", "auc"
+    );
+    for row in &summary.metrics {
+        let m = &row.metrics;
+        println!(
+            "{:<31} {:<11} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
+            row.model.name(),
+            row.subset.name(),
+            m.rmse,
+            m.r2,
+            m.accuracy,
+            m.precision,
+            m.recall,
+            m.specificity,
+            m.f1,
+            m.roc_auc
+        );
+    }
+    for model in &summary.models {
+        println!(
+            "fitted {:<31} in {:>6.2} s -> {}",
+            model.model.name(),
+            model.fit_seconds,
+            out.join(&model.file).display()
+        );
+    }
+    let stages: Vec<String> = summary
+        .stages
+        .iter()
+        .map(|(name, seconds)| format!("{name} {seconds:.2} s"))
+        .collect();
+    println!(
+        "{}; total {:.2} s; wrote {}",
+        stages.join(", "),
+        summary.seconds,
+        out.join("metrics.json").display()
+    );
+}
+
+fn synth(out: &Path, scale: f64, seed: u64) -> CliResult {
+    let summary = SynthOptions::new().scale(scale).seed(seed).write(out)?;
+    println!(
+        "wrote {} images ({:.1} MB) and {} other files to {} in {:.1} s",
+        summary.images,
+        summary.bytes as f64 / 1e6,
+        summary.other_files,
+        out.display(),
+        summary.seconds
+    );
+    Ok(())
+}
+
+fn scan(data: &Path, split: Option<PathBuf>, json: bool) -> CliResult {
+    let mut dataset = load::scan(data)?;
+    if let Some(file) = split {
+        dataset.images = split::read_split(&dataset.images, &dataset.root, &file)?;
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&ScanReport::new(&dataset)?)?
+        );
+    } else {
+        print_scan(&dataset)?;
+    }
+    Ok(())
+}
+
+fn split_command(data: &Path, out: &Path, options: &ResplitOptions) -> CliResult {
+    let dataset = load::scan(data)?;
+    // The one recipe: identical images under two names stay in one subset too, and the result
+    // is checked for leaks before it is written.
+    let start = std::time::Instant::now();
+    let (images, check) = split::split_checked(&dataset, None, options)?;
+    let seconds = start.elapsed().as_secs_f64();
+    split::write_split(&images, &dataset.root, out)?;
+    println!("{}", split::summary(&images)?);
+    print_split_check(&check);
+    println!(
+        "wrote {} ({} images; no path, file content or patient in two subsets) in {:.0} ms (content hashes cached per file)",
+        out.display(),
+        images.height(),
+        seconds * 1e3
+    );
+    Ok(())
+}
+
+fn features(
+    data: &Path,
+    split: Option<PathBuf>,
+    out: &Path,
+    decode: &DecodeArgs,
+    no_cache: bool,
+    json: bool,
+) -> CliResult {
+    let dataset = load::scan(data)?;
+    let mut images = dataset.images.clone();
+    if let Some(file) = split {
+        images = split::read_split(&images, &dataset.root, &file)?;
+    }
+    check_writable(out)?;
+    let options = decode
+        .options()
+        .cache(!no_cache)
+        .progress(progress_for(json));
+    let features = decode::features(&images, &options)?;
+    features.save(out)?;
+    let report = FeaturesReport::new(&features, &images, out)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        report.print();
     }
     Ok(())
 }
@@ -409,82 +518,6 @@ fn check_writable(out: &Path) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot write the output {}: {e}", out.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
-}
-
-#[derive(Serialize)]
-struct TrainReport {
-    data: PathBuf,
-    /// Images in train, validation and test.
-    images: [usize; 3],
-    settings: String,
-    rejects: Vec<decode::Reject>,
-    models: Vec<ModelRow>,
-    metrics: Vec<ModelMetrics>,
-    /// The linear regression's penalty search: (alpha, validation RMSE).
-    ridge_path: Vec<(f64, f64)>,
-    decode_seconds: f64,
-    train_seconds: f64,
-    seconds: f64,
-}
-
-#[derive(Serialize)]
-struct ModelRow {
-    name: String,
-    file: PathBuf,
-    threshold: f64,
-    fit_seconds: f64,
-}
-
-impl TrainReport {
-    fn print(&self, out: &Path) {
-        println!(
-            "{}: {} train, {} validation, {} test images ({}); {} rejected",
-            self.data.display(),
-            self.images[0],
-            self.images[1],
-            self.images[2],
-            self.settings,
-            self.rejects.len()
-        );
-        for reject in &self.rejects {
-            println!("  rejected {}: {}", reject.path.display(), reject.reason);
-        }
-        println!(
-            "{:<31} {:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
-            "model", "subset", "rmse", "r2", "acc", "prec", "recall", "spec", "f1", "auc"
-        );
-        for row in &self.metrics {
-            let m = &row.metrics;
-            println!(
-                "{:<31} {:<11} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3}",
-                row.model,
-                row.subset,
-                m.rmse,
-                m.r2,
-                m.accuracy,
-                m.precision,
-                m.recall,
-                m.specificity,
-                m.f1,
-                m.roc_auc
-            );
-        }
-        for model in &self.models {
-            println!(
-                "fitted {:<31} in {:>6.2} s -> {}",
-                model.name,
-                model.fit_seconds,
-                model.file.display()
-            );
-        }
-        println!(
-            "decoding {:.2} s, training and evaluation {:.2} s, total {:.2} s; wrote {}",
-            self.decode_seconds,
-            self.train_seconds,
-            self.seconds,
-            out.join("metrics.json").display()
-        );
-    }
 }
 
 #[derive(Serialize)]
@@ -578,11 +611,7 @@ struct SkippedRow {
 impl ScanReport {
     fn new(dataset: &Dataset) -> Result<Self, Box<dyn std::error::Error>> {
         // After `--split`, count per subset; `split` is then the subset's name.
-        let group = if frame::has_column(&dataset.images, "subset") {
-            "subset"
-        } else {
-            "split"
-        };
+        let group = xray_lab::subset::column_of(&dataset.images, "counting")?;
         let counts = load::counts(&dataset.images, group)?;
         let split = counts.column(group)?.str()?.clone();
         let class = counts.column("class")?.str()?.clone();

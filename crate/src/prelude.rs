@@ -4,13 +4,16 @@
 //! notebook never depends on polars itself and its version never drifts from the crate's.
 
 pub use crate::cache;
-pub use crate::decode::{self, DecodeOptions, Features, Progress};
+pub use crate::decode::{self, DecodeOptions, Features};
 pub use crate::error::{Error, Result};
+pub use crate::facts;
 pub use crate::frame;
 pub use crate::load::{self, Dataset, ScanOptions, SkipReason, Skipped};
 pub use crate::plot::{self, Figure};
+pub use crate::progress::Progress;
 pub use crate::split::{self, Amount, ResplitOptions, ValFolder};
+pub use crate::subset::{self, Subset};
 pub use crate::synth::{self, SynthOptions};
-pub use crate::train::{self, Evaluation, Model, Samples, TrainOptions};
+pub use crate::train::{self, Evaluation, Model, ModelKind, Samples, TrainOptions};
 pub use crate::{data_root, output_dir, report_style_counts};
 pub use polars::prelude::*;

@@ -3,35 +3,42 @@
 //! the models and `metrics.json`. What `xray-lab report` runs.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::decode::{self, DecodeOptions, Reject};
+use crate::error::PolarsContext;
+use crate::facts;
 use crate::plot::{self, Figure};
-use crate::train::{self, metrics::Metrics, TrainOptions};
+use crate::progress::{Progress, Stages};
+use crate::split::ResplitOptions;
+use crate::subset::Subset;
+use crate::train::{self, metrics::Metrics, ModelKind, TrainOptions};
 use crate::{load, split, Error, Result};
 
 /// Settings of [`build`].
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// A split file to reuse (from `xray-lab split`); default: the default resplit.
+    /// A split file to reuse (from `xray-lab split`); default: a resplit with `resplit`.
     pub split: Option<PathBuf>,
-    /// How to decode.
+    /// How to resplit when no split file is given (default: [`ResplitOptions::new`], seed 42).
+    pub resplit: ResplitOptions,
+    /// How to decode (and where the caches are).
     pub decode: DecodeOptions,
     /// How to train.
     pub train: TrainOptions,
-    /// Print a line as each stage starts and ends.
-    pub verbose: bool,
+    /// How to show progress: a line on stderr as each stage starts and ends, unless quiet.
+    pub progress: Progress,
 }
 
 impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
             split: None,
+            resplit: ResplitOptions::new(),
             decode: DecodeOptions::new(),
             train: TrainOptions::new(),
-            verbose: false,
+            progress: Progress::Quiet,
         }
     }
 }
@@ -40,7 +47,7 @@ impl Default for ReportOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct Count {
     /// The subset.
-    pub subset: String,
+    pub subset: Subset,
     /// The class.
     pub class: String,
     /// How many images.
@@ -51,11 +58,11 @@ pub struct Count {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelMetrics {
     /// The model.
-    pub model: String,
+    pub model: ModelKind,
     /// What it reads.
     pub features: String,
     /// The subset.
-    pub subset: String,
+    pub subset: Subset,
     /// The metrics.
     #[serde(flatten)]
     pub metrics: Metrics,
@@ -68,7 +75,7 @@ impl ModelMetrics {
             .results
             .iter()
             .map(|r| ModelMetrics {
-                model: r.model.clone(),
+                model: r.model,
                 features: r.features.clone(),
                 subset: r.subset.clone(),
                 metrics: r.metrics.clone(),
@@ -77,52 +84,322 @@ impl ModelMetrics {
     }
 }
 
-/// What [`build`] wrote and measured; saved as `metrics.json`.
+pub use crate::split::SplitCheck;
+
+/// A file the scan left out, with the reason in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Why ([`load::SkipReason`] as text).
+    pub reason: String,
+}
+
+/// One saved model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRow {
+    /// The model.
+    pub model: ModelKind,
+    /// Its file.
+    pub file: PathBuf,
+    /// Its threshold, chosen on validation.
+    pub threshold: f64,
+    /// Seconds its fit took.
+    pub fit_seconds: f64,
+}
+
+/// What [`build`] and [`train`] wrote and measured; saved as `metrics.json` (one schema for both).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// The dataset root.
     pub data: PathBuf,
+    /// The decode setting the features were made with (`150px-dct`).
+    pub settings: String,
     /// Images per subset and class after the split.
     pub counts: Vec<Count>,
+    /// What the split's leak checks found.
+    pub split_check: SplitCheck,
     /// Files the scan skipped, with the reason.
-    pub skipped: Vec<Reject>,
+    pub skipped: Vec<SkippedFile>,
     /// Files that could not be decoded, with the reason.
     pub rejects: Vec<Reject>,
+    /// The saved models.
+    pub models: Vec<ModelRow>,
     /// Metrics per model and subset.
     pub metrics: Vec<ModelMetrics>,
     /// The linear regression's penalty search: (alpha, validation RMSE).
     pub ridge_path: Vec<(f64, f64)>,
     /// Seconds per stage, in order.
     pub stages: Vec<(String, f64)>,
-    /// Every file written (figures, dashboards, page, split, models).
+    /// Every file written (figures, dashboards, page, split, models, metrics.json).
     pub files: Vec<PathBuf>,
     /// Total seconds.
     pub seconds: f64,
 }
 
-struct Stages {
-    start: Instant,
-    times: Vec<(String, f64)>,
-    verbose: bool,
+/// The pipeline that [`train`] and [`build`] share: scan, split (the one recipe,
+/// [`split::split_checked`]), features (cached) and every model, each stage timed.
+pub struct Run {
+    /// The scanned dataset.
+    pub dataset: load::Dataset,
+    /// The image table with its `subset` column.
+    pub images: polars::prelude::DataFrame,
+    /// What the split's leak checks found.
+    pub split_check: SplitCheck,
+    /// The decoded features.
+    pub features: decode::Features,
+    /// The trained models and their scores.
+    pub evaluation: train::Evaluation,
+    stages: Stages,
+    files: Vec<PathBuf>,
 }
 
-impl Stages {
-    fn run<T>(&mut self, name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
-        if self.verbose {
-            println!("== {name}");
-        }
-        let t = Instant::now();
-        let out = work()?;
-        let seconds = t.elapsed().as_secs_f64();
-        if self.verbose {
-            println!("   {name}: {seconds:.2} s");
-        }
-        self.times.push((name.to_string(), seconds));
-        Ok(out)
+/// Runs the shared pipeline on the dataset at `root`.
+pub fn run(root: impl AsRef<Path>, options: &ReportOptions) -> Result<Run> {
+    options.train.check()?;
+    options.decode.check()?;
+    let mut stages = Stages::new(options.progress);
+    let dataset = stages.run("scan", || load::scan(root.as_ref()))?;
+    let (images, split_check) = stages.run("split", || {
+        split::split_checked(&dataset, options.split.as_deref(), &options.resplit)
+    })?;
+    let features = stages.run("features", || decode::features(&images, &options.decode))?;
+    let evaluation = stages.run("training and evaluation", || {
+        train::evaluate(&features, &options.train)
+    })?;
+    Ok(Run {
+        dataset,
+        images,
+        split_check,
+        features,
+        evaluation,
+        stages,
+        files: Vec::new(),
+    })
+}
+
+impl Run {
+    /// Writes `split.csv` and `models/*.json` into `out`.
+    pub fn save_split_and_models(&mut self, out: &Path) -> Result<()> {
+        let (images, root, evaluation) = (&self.images, &self.dataset.root, &self.evaluation);
+        let files = self.stages.run("split file and models", || {
+            let file = out.join("split.csv");
+            split::write_split(images, root, &file)?;
+            let mut files = vec![file];
+            files.extend(evaluation.save_models(out.join("models"))?);
+            Ok::<_, Error>(files)
+        })?;
+        self.files.extend(files);
+        Ok(())
+    }
+
+    /// Every figure of the report, with its file stem, in the report's order.
+    pub fn figures(&mut self, decode: &DecodeOptions) -> Result<Vec<(&'static str, Figure)>> {
+        let facts = {
+            let images = &self.images;
+            self.stages.run("image facts", || {
+                facts::facts_in(images, &decode.cache_folder())
+            })?
+        };
+        // The stages are set aside while the closure reads the rest of the run.
+        let mut stages = std::mem::replace(&mut self.stages, Stages::new(Progress::Quiet));
+        let run = &*self;
+        let figures = stages.run("figures", || -> Result<_> {
+            let size_stats = facts::size_stats(&facts, "subset")?;
+            let figures: Vec<(&'static str, Figure)> = vec![
+                ("images_per_subset", plot::images_per_subset(&run.images)?),
+                (
+                    "images_before_and_after",
+                    plot::compare_subsets(&[
+                        ("Kaggle folders", &run.dataset.images),
+                        ("after the resplit", &run.images),
+                    ])?,
+                ),
+                ("classes_per_subset", plot::classes_per_subset(&run.images)?),
+                ("classes_stacked", plot::classes_stacked(&run.images)?),
+                ("subset_shares", plot::subset_shares(&run.images)?),
+                ("population_graph", plot::population_graph(&run.images)?),
+                ("image_sizes", plot::image_sizes(&facts)?),
+                (
+                    "width_histogram",
+                    plot::size_histogram(&facts, "width", 30)?,
+                ),
+                (
+                    "height_histogram",
+                    plot::size_histogram(&facts, "height", 30)?,
+                ),
+                (
+                    "width_stats_per_subset",
+                    plot::size_stats_per_subset(&size_stats, "width")?,
+                ),
+                (
+                    "height_stats_per_subset",
+                    plot::size_stats_per_subset(&size_stats, "height")?,
+                ),
+                (
+                    "intensity_histograms",
+                    plot::intensity_histograms(&run.features.intensity_histograms()?)?,
+                ),
+                (
+                    "intensity_stats_per_subset",
+                    plot::intensity_stats_per_subset(&run.features.intensity_stats("subset")?)?,
+                ),
+                ("sample_grid", plot::sample_grid(&run.images, 3, decode)?),
+                (
+                    "roc_curves",
+                    plot::roc_curves(&run.evaluation, Subset::Test)?,
+                ),
+                (
+                    "confusion_matrices",
+                    plot::confusion_matrices(&run.evaluation, Subset::Test)?,
+                ),
+                (
+                    "score_histograms",
+                    plot::score_histograms(
+                        &run.evaluation,
+                        ModelKind::LinearRegression,
+                        Subset::Test,
+                    )?,
+                ),
+                (
+                    "coefficients_linear_regression",
+                    plot::coefficient_image(run.evaluation.model(ModelKind::LinearRegression)?)?,
+                ),
+                (
+                    "coefficients_logistic_regression",
+                    plot::coefficient_image(run.evaluation.model(ModelKind::LogisticRegression)?)?,
+                ),
+                ("color_legend", plot::color_legend()),
+            ];
+            Ok(figures)
+        });
+        self.stages = stages;
+        figures
+    }
+
+    /// Saves the figures (SVG and PNG) under `out/figures`, the three dashboards under
+    /// `out/dashboards` and the page `out/report.html`.
+    pub fn save_figures(&mut self, figures: &[(&'static str, Figure)], out: &Path) -> Result<()> {
+        let files = self.stages.run("saving figures", || {
+            let mut files = Vec::new();
+            for (stem, figure) in figures {
+                files.extend(figure.save(out.join("figures").join(stem))?);
+            }
+            Ok::<_, Error>(files)
+        })?;
+        self.files.extend(files);
+        let (images, dataset, evaluation) = (&self.images, &self.dataset, &self.evaluation);
+        let files = self.stages.run("dashboards and page", || {
+            let mut files = Vec::new();
+            for (stem, board) in plot::report_dashboards(figures)? {
+                files.extend(board.save(out.join("dashboards").join(stem))?);
+            }
+            let metrics = crate::frame::fresh(&evaluation.metrics_frame()?);
+            let page = plot::html_page(
+                "Chest X-rays: NORMAL or PNEUMONIA",
+                &format!(
+                    "The report's exploration, resplit and models, rebuilt with xray-lab on {} ({} images).",
+                    dataset.root.display(),
+                    images.height()
+                ),
+                &figures.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+                &[("Images per subset and class", &split::summary(images)?), ("Models per subset", &metrics)],
+            )?;
+            let file = out.join("report.html");
+            plot::save_page(&page, &file)?;
+            files.push(file);
+            Ok::<_, Error>(files)
+        })?;
+        self.files.extend(files);
+        Ok(())
+    }
+
+    /// What was done, as `metrics.json` holds it.
+    pub fn summary(&self) -> Result<Summary> {
+        let counts = split::summary(&self.images)?;
+        let subsets = crate::frame::strings(&counts, "subset")?;
+        let classes = crate::frame::strings(&counts, "class")?;
+        let numbers: Vec<u32> = crate::frame::column(&counts, "images")?
+            .cast(&polars::prelude::DataType::UInt32)
+            .ctx("reading counts")?
+            .u32()
+            .ctx("reading counts")?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect();
+        let models = self
+            .evaluation
+            .models
+            .iter()
+            .map(|m| ModelRow {
+                model: m.kind,
+                file: PathBuf::from("models").join(format!("{}.json", m.file_stem())),
+                threshold: m.threshold,
+                fit_seconds: m.fit_seconds,
+            })
+            .collect();
+        Ok(Summary {
+            data: self.dataset.root.clone(),
+            settings: self.features.options.key(),
+            counts: subsets
+                .into_iter()
+                .zip(classes)
+                .zip(numbers)
+                .map(|((subset, class), images)| Count {
+                    subset: Subset::from(subset),
+                    class,
+                    images,
+                })
+                .collect(),
+            split_check: self.split_check.clone(),
+            skipped: self
+                .dataset
+                .skipped
+                .iter()
+                .map(|s| SkippedFile {
+                    path: s.path.clone(),
+                    reason: s.reason.to_string(),
+                })
+                .collect(),
+            rejects: self.features.rejects.clone(),
+            models,
+            metrics: ModelMetrics::of(&self.evaluation),
+            ridge_path: self.evaluation.ridge_path.clone(),
+            stages: self.stages.times().to_vec(),
+            files: self.files.clone(),
+            seconds: self.stages.seconds(),
+        })
+    }
+
+    /// Writes the summary as `out/metrics.json` and returns it.
+    pub fn save_summary(&mut self, out: &Path) -> Result<Summary> {
+        let file = out.join("metrics.json");
+        self.files.push(file.clone());
+        let summary = self.summary()?;
+        let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Format {
+            path: file.clone(),
+            reason: format!("cannot encode the summary: {e}"),
+        })?;
+        crate::files::write_file(&file, &json)?;
+        Ok(summary)
     }
 }
 
-/// Run the whole report on the dataset at `root`, writing into `out`: `figures/` (SVG and PNG),
+/// What `xray-lab train` runs: the shared pipeline, then `split.csv`, `models/*.json` and
+/// `metrics.json` in `out`.
+pub fn train(
+    root: impl AsRef<Path>,
+    out: impl AsRef<Path>,
+    options: &ReportOptions,
+) -> Result<Summary> {
+    let out = out.as_ref();
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut run = run(root, options)?;
+    run.save_split_and_models(out)?;
+    run.save_summary(out)
+}
+
+/// Runs the whole report on the dataset at `root`, writing into `out`: `figures/` (SVG and PNG),
 /// `dashboards/` (the report's three, SVG and PNG), `report.html`, `split.csv`, `models/` and
 /// `metrics.json`. A second run reuses the feature and file-facts caches.
 pub fn build(
@@ -130,202 +407,11 @@ pub fn build(
     out: impl AsRef<Path>,
     options: &ReportOptions,
 ) -> Result<Summary> {
-    let (root, out) = (root.as_ref(), out.as_ref());
-    let mut stages = Stages {
-        start: Instant::now(),
-        times: Vec::new(),
-        verbose: options.verbose,
-    };
+    let out = out.as_ref();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let dataset = stages.run("scan", || load::scan(root))?;
-    let images = stages.run("split", || {
-        let images = match &options.split {
-            Some(file) => split::read_split(&dataset.images, &dataset.root, file)?,
-            None => split::default_split(&dataset)?,
-        };
-        split::check_leakage(&images)?;
-        Ok(images)
-    })?;
-    let facts = stages.run("image facts", || decode::facts(&images))?;
-    let features = stages.run("features", || decode::features(&images, &options.decode))?;
-    let evaluation = stages.run("training and evaluation", || {
-        train::evaluate(&features, &options.train)
-    })?;
-
-    let mut files = Vec::new();
-    let figures = stages.run("figures", || {
-        let size_stats = decode::size_stats(&facts, "subset")?;
-        let model = |name: &str| {
-            evaluation
-                .model(name)
-                .ok_or_else(|| Error::InvalidInput(format!("no model {name:?}")))
-        };
-        let figures: Vec<(&str, Figure)> = vec![
-            ("images_per_subset", plot::images_per_subset(&images)?),
-            (
-                "images_before_and_after",
-                plot::compare_subsets(&[
-                    ("Kaggle folders", &dataset.images),
-                    ("after the resplit", &images),
-                ])?,
-            ),
-            ("classes_per_subset", plot::classes_per_subset(&images)?),
-            ("classes_stacked", plot::classes_stacked(&images)?),
-            ("subset_shares", plot::subset_shares(&images)?),
-            ("population_graph", plot::population_graph(&images)?),
-            ("image_sizes", plot::image_sizes(&facts)?),
-            (
-                "width_histogram",
-                plot::size_histogram(&facts, "width", 30)?,
-            ),
-            (
-                "height_histogram",
-                plot::size_histogram(&facts, "height", 30)?,
-            ),
-            (
-                "width_stats_per_subset",
-                plot::size_stats_per_subset(&size_stats, "width")?,
-            ),
-            (
-                "height_stats_per_subset",
-                plot::size_stats_per_subset(&size_stats, "height")?,
-            ),
-            (
-                "intensity_histograms",
-                plot::intensity_histograms(&features.intensity_histograms()?)?,
-            ),
-            (
-                "intensity_stats_per_subset",
-                plot::intensity_stats_per_subset(&features.intensity_stats("subset")?)?,
-            ),
-            (
-                "sample_grid",
-                plot::sample_grid(&images, 3, &options.decode)?,
-            ),
-            ("roc_curves", plot::roc_curves(&evaluation, "test")?),
-            (
-                "confusion_matrices",
-                plot::confusion_matrices(&evaluation, "test")?,
-            ),
-            (
-                "score_histograms",
-                plot::score_histograms(&evaluation, "linear regression (report)", "test")?,
-            ),
-            (
-                "coefficients_linear_regression",
-                plot::coefficient_image(model("linear regression (report)")?)?,
-            ),
-            (
-                "coefficients_logistic_regression",
-                plot::coefficient_image(model("logistic regression")?)?,
-            ),
-            ("color_legend", plot::color_legend()),
-        ];
-        Ok(figures)
-    })?;
-    stages.run("saving figures", || {
-        for (stem, figure) in &figures {
-            files.extend(figure.save(out.join("figures").join(stem))?);
-        }
-        Ok(())
-    })?;
-    stages.run("dashboards and page", || {
-        let get = |stem: &str| -> Figure {
-            figures
-                .iter()
-                .find(|(s, _)| *s == stem)
-                .map(|(_, f)| f.clone())
-                .expect("a figure made above")
-        };
-        let boards = [
-            (
-                "dashboard_simple",
-                plot::dashboard("Dashboard 1: images and classes per subset", ["images_before_and_after", "images_per_subset", "classes_per_subset", "classes_stacked"].map(get).to_vec(), 2)?,
-            ),
-            (
-                "dashboard_proportions",
-                plot::dashboard("Dashboard 2: proportions", ["classes_per_subset", "subset_shares", "population_graph", "color_legend"].map(get).to_vec(), 2)?,
-            ),
-            (
-                "dashboard_complete",
-                plot::dashboard("Dashboard 3: the whole report", figures.iter().map(|(_, f)| f.clone()).collect(), 4)?,
-            ),
-        ];
-        for (stem, board) in &boards {
-            files.extend(board.save(out.join("dashboards").join(stem))?);
-        }
-        let metrics = crate::frame::fresh(&evaluation.metrics_frame()?);
-        let page = plot::html_page(
-            "Chest X-rays: NORMAL or PNEUMONIA",
-            &format!(
-                "The report's exploration, resplit and models, rebuilt with xray-lab on {} ({} images).",
-                dataset.root.display(),
-                images.height()
-            ),
-            &figures.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
-            &[("Images per subset and class", &split::summary(&images)?), ("Models per subset", &metrics)],
-        )?;
-        let file = out.join("report.html");
-        plot::save_page(&page, &file)?;
-        files.push(file);
-        Ok(())
-    })?;
-    stages.run("split file and models", || {
-        let file = out.join("split.csv");
-        split::write_split(&images, &dataset.root, &file)?;
-        files.push(file);
-        files.extend(evaluation.save_models(out.join("models"))?);
-        Ok(())
-    })?;
-
-    let counts = split::summary(&images)?;
-    let subsets = decode::strings(&counts, "subset")?;
-    let classes = decode::strings(&counts, "class")?;
-    let numbers: Vec<u32> = crate::frame::column(&counts, "images")?
-        .cast(&polars::prelude::DataType::UInt32)
-        .map_err(|source| Error::Polars {
-            context: "reading counts".into(),
-            source,
-        })?
-        .u32()
-        .map_err(|source| Error::Polars {
-            context: "reading counts".into(),
-            source,
-        })?
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect();
-    let mut summary = Summary {
-        data: dataset.root.clone(),
-        counts: subsets
-            .into_iter()
-            .zip(classes)
-            .zip(numbers)
-            .map(|((subset, class), images)| Count {
-                subset,
-                class,
-                images,
-            })
-            .collect(),
-        skipped: dataset
-            .skipped
-            .iter()
-            .map(|s| Reject {
-                path: s.path.clone(),
-                reason: s.reason.to_string(),
-            })
-            .collect(),
-        rejects: features.rejects.clone(),
-        metrics: ModelMetrics::of(&evaluation),
-        ridge_path: evaluation.ridge_path.clone(),
-        stages: stages.times.clone(),
-        files,
-        seconds: stages.start.elapsed().as_secs_f64(),
-    };
-    let file = out.join("metrics.json");
-    summary.files.push(file.clone());
-    let json = serde_json::to_vec_pretty(&summary)
-        .map_err(|e| Error::InvalidInput(format!("{}: {e}", file.display())))?;
-    crate::cache::write_file(&file, &json)?;
-    Ok(summary)
+    let mut run = run(root, options)?;
+    let figures = run.figures(&options.decode)?;
+    run.save_figures(&figures, out)?;
+    run.save_split_and_models(out)?;
+    run.save_summary(out)
 }

@@ -10,8 +10,10 @@
 //! # let tmp = tempfile::tempdir()?;
 //! # synth::SynthOptions::new().scale(0.05).write(tmp.path())?;
 //! let dataset = load::scan(tmp.path())?;
-//! let images = split::resplit(&dataset.images, &split::ResplitOptions::new().seed(42))?;
-//! split::check_leakage(&images)?;                 // no shared path or patient across subsets
+//! let options = split::ResplitOptions::new().seed(42);
+//! # let options = options.cache_in(tmp.path().join("cache")); // tests keep off the user's cache
+//! let images = split::resplit(&dataset.images, &options)?;
+//! split::check_leakage(&images)?;                 // no path, content or patient in two subsets
 //! let summary = split::summary(&images)?;         // subset x class counts and ratios
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -29,13 +31,14 @@
 //! subset is short by less than the largest patient's image count.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
@@ -53,10 +56,6 @@ pub const REPORT_SIZES: [(&str, &str); 3] = [
     ("test", "~1600"),
     ("validation", "~2000"),
 ];
-
-/// The environment variable naming a split file (from `xray-lab split` or [`write_split`]) that
-/// the notebooks and commands reuse instead of resplitting; see [`default_split`].
-pub const SPLIT_ENV: &str = "XRAY_LAB_SPLIT";
 
 /// How many images to move: a count or a fraction of the pool.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,6 +85,7 @@ pub struct ResplitOptions {
     stratify: bool,
     by_patient: bool,
     val_folder: ValFolder,
+    cache_dir: Option<PathBuf>,
 }
 
 impl Default for ResplitOptions {
@@ -97,6 +97,7 @@ impl Default for ResplitOptions {
             stratify: true,
             by_patient: true,
             val_folder: ValFolder::Fold,
+            cache_dir: None,
         }
     }
 }
@@ -136,6 +137,14 @@ impl ResplitOptions {
     pub fn val_folder(mut self, val: ValFolder) -> Self {
         self.val_folder = val;
         self
+    }
+    /// Keep the content hashes' cache in `folder` instead of [`crate::env::cache_dir`].
+    pub fn cache_in(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(folder.into());
+        self
+    }
+    fn cache_folder(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(crate::env::cache_dir)
     }
 }
 
@@ -199,6 +208,10 @@ fn resolve(amount: Option<Amount>, default: usize, pool: usize, what: &str) -> R
 ///
 /// Returns `images` with a `subset` column. Disjoint by construction (each row gets one subset),
 /// exact in size (see the module docs for the grouped case), and the same for the same seed.
+/// Identical files always stay together, whatever their names: their contents are hashed (a
+/// `content_hash` column is used when the table has one, see [`add_content_hash`]; else the
+/// hashes are read from the cache or computed, about a second per GB, and added as that column,
+/// so that [`leaks`] checks them without reading a file again).
 /// Errors when the requested sizes do not fit the pool (they would empty the training set).
 pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
     let rows = read_rows(images, &["path", "split", "class"], "resplitting")?;
@@ -242,10 +255,13 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
         )));
     }
 
-    // Units: a patient's images together (or each image alone), and identical files together
-    // when the table has a `content_hash` column (see `add_content_hash`), so neither a patient
-    // nor a duplicated image can straddle two subsets. Keyed so their order is stable.
-    let hashes = content_hashes(images)?;
+    // Units: a patient's images together (or each image alone), and identical files together,
+    // so neither a patient nor a duplicated image can straddle two subsets. Keyed so their
+    // order is stable.
+    let hashes = match content_hashes(images)? {
+        Some(hashes) => Some(hashes),
+        None => Some(hash_files(&rows.path, &options.cache_folder())),
+    };
     let mut parent: Vec<usize> = (0..n).collect();
     let mut first_of: HashMap<String, usize> = HashMap::new();
     for &i in &pool {
@@ -356,6 +372,10 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
     let column: Vec<&str> = subset.iter().map(|s| s.unwrap_or("train")).collect();
     out.with_column(Column::new("subset".into(), column))
         .ctx("adding the subset column")?;
+    if let (false, Some(hashes)) = (frame::has_column(images, "content_hash"), hashes) {
+        out.with_column(Column::new("content_hash".into(), hashes))
+            .ctx("adding content hashes")?;
+    }
     Ok(frame::fresh(&out))
 }
 
@@ -504,12 +524,84 @@ pub fn report_method(images: &DataFrame, seed: u64) -> Result<ReportSplit> {
 }
 
 /// The split every later notebook and command starts from: the file named by `$XRAY_LAB_SPLIT`
-/// when it is set (an exact split shared by someone else), else [`resplit`] with the defaults.
+/// when it is set (an exact split shared by someone else), else [`resplit`] with the defaults
+/// (seed 42, stratified, grouped by patient and by file content). Either way the result is
+/// checked with [`check_leakage`]: no path, file content or patient in two subsets.
 pub fn default_split(dataset: &crate::load::Dataset) -> Result<DataFrame> {
-    match std::env::var_os(SPLIT_ENV).filter(|v| !v.is_empty()) {
-        Some(file) => read_split(&dataset.images, &dataset.root, file),
-        None => resplit(&dataset.images, &ResplitOptions::new()),
+    split_with(
+        dataset,
+        crate::env::split_file().as_deref(),
+        &ResplitOptions::new(),
+    )
+}
+
+/// The one split recipe behind every entry point (`xray-lab split`, `train`, `report`, and
+/// [`default_split`] in the notebooks): the split `file` when one is given, else [`resplit`]
+/// with `options`; then [`check_leakage`]. Returns the image table with its `subset` column.
+pub fn split_with(
+    dataset: &crate::load::Dataset,
+    file: Option<&Path>,
+    options: &ResplitOptions,
+) -> Result<DataFrame> {
+    Ok(split_checked(dataset, file, options)?.0)
+}
+
+/// What the leak checks of a split found: how many images were hashed, how many files have an
+/// identical twin (kept in one subset), how many patients have several images (kept in one
+/// subset when grouping by patient), and how many images leak (0 unless the split came from a
+/// file and [`check_leakage`] was not asked to fail).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SplitCheck {
+    /// Images whose content was hashed.
+    pub images: usize,
+    /// Images that share their content with at least one other image.
+    pub duplicate_images: usize,
+    /// Groups of identical files.
+    pub duplicate_groups: usize,
+    /// Patients with more than one image.
+    pub patients_with_several_images: usize,
+    /// Images that share a path, content or patient with an image of another subset.
+    pub leaking_images: usize,
+}
+
+/// [`split_with`], with what its leak checks found.
+pub fn split_checked(
+    dataset: &crate::load::Dataset,
+    file: Option<&Path>,
+    options: &ResplitOptions,
+) -> Result<(DataFrame, SplitCheck)> {
+    let hashed = add_content_hash_in(&dataset.images, &options.cache_folder())?;
+    let split = match file {
+        Some(file) => read_split(&hashed, &dataset.root, file)?,
+        None => resplit(&hashed, options)?,
+    };
+    let found = leaks(&split)?;
+    let rows = read_rows(&split, &["path"], "checking a split")?;
+    let mut check = SplitCheck {
+        images: split.height(),
+        leaking_images: found.height(),
+        ..SplitCheck::default()
+    };
+    let mut by_hash: HashMap<&str, usize> = HashMap::new();
+    let hashes = content_hashes(&split)?.unwrap_or_default();
+    for hash in hashes.iter().flatten() {
+        *by_hash.entry(hash.as_str()).or_default() += 1;
     }
+    check.duplicate_groups = by_hash.values().filter(|&&n| n > 1).count();
+    check.duplicate_images = by_hash.values().filter(|&&n| n > 1).sum();
+    let mut by_patient: HashMap<&str, usize> = HashMap::new();
+    for patient in rows.patient.iter().flatten() {
+        *by_patient.entry(patient.as_str()).or_default() += 1;
+    }
+    check.patients_with_several_images = by_patient.values().filter(|&&n| n > 1).count();
+    if check.leaking_images > 0 {
+        return Err(Error::Leak {
+            images: found.height(),
+            rows: format!("{}", found.head(Some(10))),
+        });
+    }
+    let images = frame::fresh(&split.drop("content_hash").ctx("dropping content hashes")?);
+    Ok((images, check))
 }
 
 /// The report's method run with several seeds: one row per seed with the sizes of the two
@@ -549,11 +641,7 @@ pub fn compare_sizes(tables: &[(&str, &DataFrame)]) -> Result<DataFrame> {
     let mut per_table: Vec<Vec<(String, u32)>> = Vec::new();
     let mut subsets: Vec<String> = REPORT_SIZES.iter().map(|r| r.0.to_string()).collect();
     for (_, images) in tables {
-        let group = if frame::has_column(images, "subset") {
-            "subset"
-        } else {
-            "split"
-        };
+        let group = crate::subset::column_of(images, "comparing subset sizes")?;
         let counts = crate::load::counts(images, group)?;
         let names = frame::column(&counts, group)?
             .str()
@@ -578,7 +666,7 @@ pub fn compare_sizes(tables: &[(&str, &DataFrame)]) -> Result<DataFrame> {
         }
         per_table.push(totals);
     }
-    subsets.sort_by_key(|s| crate::plot::subset_order(s));
+    subsets.sort_by_key(|s| crate::subset::Subset::from(s.as_str()));
     let report: Vec<Option<&str>> = subsets
         .iter()
         .map(|s| REPORT_SIZES.iter().find(|r| r.0 == s).map(|r| r.1))
@@ -618,8 +706,9 @@ pub fn summary(images: &DataFrame) -> Result<DataFrame> {
     Ok(frame::fresh(&out))
 }
 
-/// Rows that break a split: the same path, the same file content (when a `content_hash` column is
-/// present, see [`add_content_hash`]), or the same patient in more than one subset.
+/// Rows that break a split: the same path, the same file content, or the same patient in more
+/// than one subset. Contents are compared by hash: the table's `content_hash` column when it has
+/// one (see [`add_content_hash`]), else hashes from the cache or computed.
 ///
 /// Returns a DataFrame with columns `kind` (`path`, `content` or `patient`), `key`, `subset` and
 /// `path`, one row per offending image; empty when the split is clean.
@@ -638,12 +727,10 @@ pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
             .map(|s| s.unwrap_or_default().to_string())
             .collect()
     };
-    let hashes: Option<Vec<Option<String>>> =
-        frame::column(images, "content_hash").ok().and_then(|c| {
-            c.str()
-                .ok()
-                .map(|s| s.iter().map(|h| h.map(str::to_string)).collect())
-        });
+    let hashes = match content_hashes(images)? {
+        Some(hashes) => Some(hashes),
+        None => Some(hash_files(&rows.path, &crate::env::cache_dir())),
+    };
     let mut kinds: Vec<(&str, Vec<Option<String>>)> = vec![
         ("path", rows.path.iter().cloned().map(Some).collect()),
         ("patient", rows.patient.clone()),
@@ -691,15 +778,32 @@ pub fn check_leakage(images: &DataFrame) -> Result<()> {
 /// Hashes are cached with the header facts (see [`crate::cache`]) while a file keeps its size
 /// and modification time, so a second call reads no file.
 pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
+    add_content_hash_in(images, &crate::env::cache_dir())
+}
+
+/// [`add_content_hash`], with the hashes' cache kept in `folder`.
+pub fn add_content_hash_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
     let rows = read_rows(images, &["path"], "hashing file contents")?;
-    // Reused from the file facts cache while a file keeps its size and modification time.
-    let mut cache = crate::cache::FileFacts::open();
-    let hashed: Vec<(String, Option<crate::cache::Stamp>, Option<String>, bool)> = rows
-        .path
+    let hashes = hash_files(&rows.path, folder);
+    let mut out = frame::fresh(images);
+    out.with_column(Column::new("content_hash".into(), hashes))
+        .ctx("adding content hashes")?;
+    Ok(frame::fresh(&out))
+}
+
+/// A 128-bit XXH3 of each file's bytes (null when it cannot be read), in parallel, reused from
+/// the file facts cache in `folder` while a file keeps its size and modification time.
+fn hash_files(paths: &[String], folder: &Path) -> Vec<Option<String>> {
+    // A table of paths that are not files (a hand-made one, say) has nothing to hash or cache.
+    if !paths.iter().any(|p| Path::new(p).is_file()) {
+        return vec![None; paths.len()];
+    }
+    let mut cache = crate::facts::FileFacts::open(folder);
+    let hashed: Vec<(String, Option<crate::files::Stamp>, Option<String>, bool)> = paths
         .par_iter()
         .map(|p| {
-            let key = crate::cache::key(p);
-            let stamp = crate::cache::Stamp::of(Path::new(p));
+            let key = crate::files::key(p);
+            let stamp = crate::files::Stamp::of(Path::new(p));
             if let Some(hash) = stamp.as_ref().and_then(|s| cache.hash(&key, s)) {
                 return (key, stamp, Some(hash), false);
             }
@@ -717,10 +821,7 @@ pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
         hashes.push(hash);
     }
     cache.save();
-    let mut out = frame::fresh(images);
-    out.with_column(Column::new("content_hash".into(), hashes))
-        .ctx("adding content hashes")?;
-    Ok(frame::fresh(&out))
+    hashes
 }
 
 /// Write a split as a CSV a user can share: one row per image, `path` (relative to `root`, with
@@ -768,11 +869,10 @@ pub fn read_split(
                 by_path.insert(p.to_string(), s.to_string());
             }
             _ => {
-                return Err(Error::InvalidInput(format!(
-                    "{}: row {} needs a path and a subset",
-                    file.display(),
-                    line + 2
-                )))
+                return Err(Error::Format {
+                    path: file.to_path_buf(),
+                    reason: format!("row {} needs a path and a subset", line + 2),
+                })
             }
         }
     }
@@ -783,19 +883,23 @@ pub fn read_split(
         match by_path.remove(&rel) {
             Some(s) => subset.push(s),
             None => {
-                return Err(Error::InvalidInput(format!(
-                    "{}: has no subset for image {rel} (the split was made for another dataset?)",
-                    file.display()
-                )))
+                return Err(Error::Format {
+                    path: file.to_path_buf(),
+                    reason: format!(
+                        "has no subset for image {rel} (the split was made for another dataset?)"
+                    ),
+                })
             }
         }
     }
     if let Some(extra) = by_path.keys().min() {
-        return Err(Error::InvalidInput(format!(
-            "{}: lists {} images that are not in the dataset, e.g. {extra}",
-            file.display(),
-            by_path.len()
-        )));
+        return Err(Error::Format {
+            path: file.to_path_buf(),
+            reason: format!(
+                "lists {} images that are not in the dataset, e.g. {extra}",
+                by_path.len()
+            ),
+        });
     }
     let mut out = frame::fresh(images);
     out.with_column(Column::new("subset".into(), subset))
@@ -812,8 +916,11 @@ fn relative(root: &Path, path: &str) -> String {
         .join("/")
 }
 
-fn csv_error(file: &Path, e: csv::Error) -> Error {
-    Error::InvalidInput(format!("{}: {e}", file.display()))
+fn csv_error(file: &Path, source: csv::Error) -> Error {
+    Error::Csv {
+        path: file.to_path_buf(),
+        source,
+    }
 }
 
 #[cfg(test)]

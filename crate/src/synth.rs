@@ -180,8 +180,10 @@ impl SynthOptions {
             seconds: start.elapsed().as_secs_f64(),
         };
         let marker = root.join(MARKER);
-        let json =
-            serde_json::to_vec_pretty(&summary).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Format {
+            path: marker.clone(),
+            reason: format!("cannot encode the marker: {e}"),
+        })?;
         std::fs::write(&marker, json).map_err(|e| Error::io(&marker, e))?;
         Ok(summary)
     }
@@ -206,7 +208,7 @@ fn read_marker(root: &Path) -> Option<SynthSummary> {
 /// Where the default synthetic dataset lives: `$XRAY_LAB_CACHE`, else `$XDG_CACHE_HOME/xray-lab`,
 /// else `~/.cache/xray-lab`, else the system's temporary folder; then `synthetic-v<N>-seed42`.
 pub fn default_root() -> PathBuf {
-    let base = crate::cache::cache_dir();
+    let base = crate::env::cache_dir();
     base.join(format!("synthetic-v{GENERATOR_VERSION}-seed{DEFAULT_SEED}"))
 }
 

@@ -23,7 +23,12 @@ fn resplit_images(scale: f64) -> (tempfile::TempDir, DataFrame) {
     let tmp = tempfile::tempdir().unwrap();
     SynthOptions::new().scale(scale).write(tmp.path()).unwrap();
     let dataset = load::scan(tmp.path()).unwrap();
-    let images = split::default_split(&dataset).unwrap();
+    let images = split::split_with(
+        &dataset,
+        None,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
     (tmp, images)
 }
 

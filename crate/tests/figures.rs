@@ -1,5 +1,7 @@
 //! Figures: each one writes a non-empty SVG and a PNG with something drawn besides the background.
 
+mod common;
+
 use xray_lab::prelude::*;
 
 fn drawn_fraction(rgb: &[u8]) -> f64 {
@@ -85,7 +87,11 @@ fn classes_per_subset_and_compared_subsets_draw_a_bar_per_class_and_per_table() 
         .write(tmp.path().join("data"))
         .unwrap();
     let dataset = load::scan(tmp.path().join("data")).unwrap();
-    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+    let images = split::resplit(
+        &dataset.images,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
 
     let figure = plot::classes_per_subset(&images).unwrap();
     let svg = figure.to_svg().unwrap();
@@ -141,12 +147,16 @@ fn size_and_intensity_figures_draw_each_class_and_handle_empty_tables() {
         .write(tmp.path().join("data"))
         .unwrap();
     let dataset = load::scan(tmp.path().join("data")).unwrap();
-    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
-    let facts = decode::facts(&images).unwrap();
+    let images = split::resplit(
+        &dataset.images,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
+    let facts = facts::facts_in(&images, &tmp.path().join("cache")).unwrap();
 
     let sizes = plot::image_sizes(&facts).unwrap();
     let width_hist = plot::size_histogram(&facts, "width", 20).unwrap();
-    let stats = decode::size_stats(&facts, "subset").unwrap();
+    let stats = facts::size_stats(&facts, "subset").unwrap();
     let size_stats = plot::size_stats_per_subset(&stats, "width").unwrap();
     let features = decode::features(
         &images,
@@ -240,7 +250,7 @@ fn size_and_intensity_figures_draw_each_class_and_handle_empty_tables() {
 #[test]
 fn the_sample_grid_shows_each_class_beside_its_grayscale_version_and_survives_bad_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let real = common::real_sample();
     let images = load::scan(&real).unwrap().images;
     let figure = plot::sample_grid(&images, 3, &DecodeOptions::new().cache(false)).unwrap();
     let (w, h) = figure.size();

@@ -11,13 +11,15 @@
 //! `scripts/test` sets up all three. On a machine without them this test fails with a message
 //! saying so; set `XRAY_LAB_SKIP_NOTEBOOKS=1` to skip it on purpose (the skip is printed).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xray_lab::synth::SynthOptions;
 
 fn notebooks() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../notebooks");
+    let dir = common::crate_dir().join("../notebooks");
     let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -28,7 +30,7 @@ fn notebooks() -> Vec<PathBuf> {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    common::crate_dir().join("..")
 }
 
 #[test]
@@ -65,7 +67,7 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
         .unwrap();
     // The 16 real X-rays: one folder per class and no split folders, real files' sizes and
     // encodings; each notebook must run on them as it is, from its own environment variable.
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let real = common::real_sample();
     // Two kernels at a time, each in its own build folder, as two open notebooks are.
     let synthetic_work = tmp.path().join("synthetic");
     let real_work = tmp.path().join("real");

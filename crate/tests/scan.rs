@@ -1,5 +1,7 @@
 //! Scanning: what lands in the image table, what is skipped and why, and the errors.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -266,7 +268,7 @@ fn counts_per_split_and_class_in_report_order() {
 
 #[test]
 fn the_real_sample_scans_as_one_split_of_two_classes() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let root = common::real_sample();
     let dataset = load::scan(&root).unwrap();
     assert_eq!(dataset.len(), 16);
     assert_eq!(dataset.classes, ["NORMAL", "PNEUMONIA"]);

@@ -1,8 +1,9 @@
 //! Resplitting: exact, disjoint, stratified, leak-free and reproducible; the report's method and
 //! its overlap; leakage checks; split files.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use proptest::prelude::*;
 use xray_lab::prelude::*;
@@ -67,7 +68,11 @@ fn the_default_is_the_reports_shape_exact_disjoint_and_leak_free_on_synthetic_da
         .write(tmp.path())
         .unwrap();
     let dataset = load::scan(tmp.path()).unwrap();
-    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+    let images = split::resplit(
+        &dataset.images,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
     assert_eq!(
         images.height(),
         dataset.len(),
@@ -200,7 +205,7 @@ fn leaks_name_the_offending_rows() {
 #[test]
 fn identical_files_under_two_names_are_a_content_leak() {
     let tmp = tempfile::tempdir().unwrap();
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let real = common::real_sample();
     let first = real.join("NORMAL/NORMAL2-IM-1427-0001.jpeg");
     for (split, name) in [
         ("train", "IM-0001-0001.jpeg"),
@@ -211,7 +216,8 @@ fn identical_files_under_two_names_are_a_content_leak() {
         std::fs::copy(&first, dir.join(name)).unwrap();
     }
     let dataset = load::scan(tmp.path()).unwrap();
-    let mut images = split::add_content_hash(&dataset.images).unwrap();
+    let mut images =
+        split::add_content_hash_in(&dataset.images, &tmp.path().join("cache")).unwrap();
     images
         .with_column(Column::new("subset".into(), ["test", "train"]))
         .unwrap();
@@ -227,7 +233,11 @@ fn a_split_file_round_trips_and_rejects_another_dataset() {
         .write(tmp.path().join("data"))
         .unwrap();
     let dataset = load::scan(tmp.path().join("data")).unwrap();
-    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+    let images = split::resplit(
+        &dataset.images,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
     let file = tmp.path().join("split.csv");
     split::write_split(&images, &dataset.root, &file).unwrap();
     let text = std::fs::read_to_string(&file).unwrap();
@@ -259,9 +269,14 @@ fn a_split_file_round_trips_and_rejects_another_dataset() {
 
 #[test]
 fn the_real_sample_resplits() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample");
+    let root = common::real_sample();
+    let tmp = tempfile::tempdir().unwrap();
     let dataset = load::scan(&root).unwrap();
-    let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
+    let images = split::resplit(
+        &dataset.images,
+        &ResplitOptions::new().cache_in(tmp.path().join("cache")),
+    )
+    .unwrap();
     assert_eq!(images.height(), 16);
     // No split folders: the one split is the pool; 1000/5216 and 2000/5216 of 16 images.
     assert_eq!(count(&images, "test"), 3);

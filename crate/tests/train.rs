@@ -248,12 +248,19 @@ fn synthetic(scale: f64) -> tempfile::TempDir {
     dir
 }
 
+/// Each call its own cache folder (beside the dataset), so tests never share or touch the
+/// user's cache.
 fn decoded(root: &Path) -> Features {
+    let cache = root.join(".cache");
     let dataset = load::scan(root).unwrap();
-    let images = split::default_split(&dataset).unwrap();
+    let options = ResplitOptions::new().cache_in(&cache);
+    let images = split::split_with(&dataset, None, &options).unwrap();
     decode::features(
         &images,
-        &DecodeOptions::new().progress(Progress::Quiet).cache(false),
+        &DecodeOptions::new()
+            .progress(Progress::Quiet)
+            .cache(false)
+            .cache_in(&cache),
     )
     .unwrap()
 }
@@ -290,9 +297,9 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     );
     assert_eq!(table.height(), evaluation.models.len() * 3);
     for model in &evaluation.models {
-        let test = evaluation.result(&model.name, "test").unwrap();
+        let test = evaluation.result(model.kind, "test").unwrap();
         // A single tree on a few hundred images is the weak learner (0.75 on the full dataset).
-        let floor = if model.name == "decision tree" {
+        let floor = if model.kind == ModelKind::DecisionTree {
             0.6
         } else {
             0.75
@@ -300,35 +307,35 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
         assert!(
             test.metrics.roc_auc > floor,
             "{}: test ROC AUC {}",
-            model.name,
+            model.kind,
             test.metrics.roc_auc
         );
         let balanced = (test.metrics.recall + test.metrics.specificity) / 2.0;
         assert!(
             balanced > floor - 0.1,
             "{}: balanced accuracy {balanced}",
-            model.name
+            model.kind
         );
     }
     // Same data, same seed: the same models, bit for bit.
     let again = train::evaluate(&features, &options).unwrap();
     for (a, b) in evaluation.models.iter().zip(&again.models) {
-        assert_eq!(a.estimator, b.estimator, "{} differs between runs", a.name);
+        assert_eq!(a.estimator, b.estimator, "{} differs between runs", a.kind);
         assert_eq!(a.threshold.to_bits(), b.threshold.to_bits());
     }
     // Another seed: another forest.
     let other = train::evaluate(&features, &options.clone().seed(7)).unwrap();
     assert_ne!(
-        evaluation.model("random forest").unwrap().estimator,
-        other.model("random forest").unwrap().estimator
+        evaluation.model(ModelKind::RandomForest).unwrap().estimator,
+        other.model(ModelKind::RandomForest).unwrap().estimator
     );
 
     // The model figures draw something in both formats, and say so when asked for nothing.
     let figures = [
         plot::roc_curves(&evaluation, "test").unwrap(),
         plot::confusion_matrices(&evaluation, "test").unwrap(),
-        plot::score_histograms(&evaluation, "logistic regression", "test").unwrap(),
-        plot::coefficient_image(evaluation.model("linear regression (report)").unwrap()).unwrap(),
+        plot::score_histograms(&evaluation, ModelKind::LogisticRegression, "test").unwrap(),
+        plot::coefficient_image(evaluation.model(ModelKind::LinearRegression).unwrap()).unwrap(),
     ];
     let out = tempfile::tempdir().unwrap();
     for (k, figure) in figures.iter().enumerate() {
@@ -365,7 +372,7 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
         .unwrap_err()
         .to_string()
         .contains("nowhere"));
-    let tree = evaluation.model("decision tree").unwrap();
+    let tree = evaluation.model(ModelKind::DecisionTree).unwrap();
     assert!(plot::coefficient_image(tree)
         .unwrap_err()
         .to_string()
@@ -375,15 +382,20 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     let saved = tempfile::tempdir().unwrap();
     let files = evaluation.save_models(saved.path()).unwrap();
     assert_eq!(files.len(), evaluation.models.len());
-    let scored = evaluation.result("logistic regression", "test").unwrap();
-    let model = Model::load(saved.path().join("logistic_regression.json")).unwrap();
+    // Every kind: pixels, block means, components of block means, and file facts. (The linear
+    // regression's file prediction is its score clipped to [0, 1].)
     let test_paths = Samples::from_features(&features, "test").unwrap().paths;
-    for (path, (score, _)) in test_paths.iter().zip(&scored.scores).take(5) {
-        let p = model.predict_file(path).unwrap();
-        assert!((p - score).abs() < 1e-9, "{path}: {p} vs {score}");
+    for kind in ModelKind::ALL {
+        let scored = evaluation.result(kind, "test").unwrap();
+        let model = Model::load(saved.path().join(format!("{}.json", kind.file_stem()))).unwrap();
+        assert_eq!(model.kind, kind);
+        for (path, (score, _)) in test_paths.iter().zip(&scored.scores).take(5) {
+            let p = model.predict_file(path).unwrap();
+            let want = score.clamp(0.0, 1.0);
+            assert!((p - want).abs() < 1e-6, "{kind}: {path}: {p} vs {want}");
+        }
     }
-    let forest = Model::load(saved.path().join("random_forest.json")).unwrap();
-    assert!((0.0..=1.0).contains(&forest.predict_file(&test_paths[0]).unwrap()));
+    let model = Model::load(saved.path().join("logistic_regression.json")).unwrap();
 
     // Features decoded with other settings are refused, naming both.
     let other_size = decode::features(
@@ -447,7 +459,7 @@ fn the_train_command_writes_models_and_sane_metrics() {
     let models = written["models"].as_array().unwrap();
     assert_eq!(models.len(), 6);
     for model in models {
-        assert!(Path::new(model["file"].as_str().unwrap()).exists());
+        assert!(out.path().join(model["file"].as_str().unwrap()).exists());
     }
     let metrics = written["metrics"].as_array().unwrap();
     assert_eq!(metrics.len(), 6 * 3);

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::figure::{Chart, Figure, FONT};
 use super::subset_color;
-use crate::error::{Error, PolarsContext, Result};
+use crate::error::{PolarsContext, Result};
 use crate::frame;
 
 /// One named row of values, one value per category, with a colour per bar.
@@ -130,17 +130,7 @@ impl BarChart {
 /// (the folders on disk). Subsets appear in the report's order (train, test, val), each in its
 /// own colour, with the count above its bar.
 pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
-    let group = if frame::has_column(images, "subset") {
-        "subset"
-    } else {
-        "split"
-    };
-    if !frame::has_column(images, group) {
-        return Err(Error::InvalidInput(format!(
-            "images_per_subset needs a `split` or `subset` column; the table has {:?}",
-            frame::fresh(images).get_column_names()
-        )));
-    }
+    let group = crate::subset::column_of(images, "images_per_subset")?;
     let counts = frame::fresh(images)
         .lazy()
         .group_by([col(group)])
@@ -163,7 +153,7 @@ pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
         .zip(values.iter())
         .map(|(name, v)| (name.unwrap_or("(none)").to_string(), v.unwrap_or(0.0)))
         .collect();
-    rows.sort_by_key(|(name, _)| subset_sort_key(name));
+    rows.sort_by_key(|(name, _)| crate::subset::Subset::from(name.as_str()));
     let chart = BarChart {
         categories: rows.iter().map(|r| r.0.clone()).collect(),
         series: vec![BarSeries {
@@ -177,38 +167,12 @@ pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
     Ok(Figure::new("Images per subset", Chart::Bars(chart)))
 }
 
-/// The report's order: train, test, val, validation, then others alphabetically.
-pub(crate) fn subset_sort_key(name: &str) -> (u8, String) {
-    let rank = match name {
-        "train" => 0,
-        "test" => 1,
-        "val" => 2,
-        "validation" => 3,
-        _ => 4,
-    };
-    (rank, name.to_string())
-}
-
-/// The column that names an image's subset: `subset` after a resplit, else the `split` folder.
-fn subset_column(images: &DataFrame, what: &str) -> Result<&'static str> {
-    if frame::has_column(images, "subset") {
-        Ok("subset")
-    } else if frame::has_column(images, "split") {
-        Ok("split")
-    } else {
-        Err(Error::InvalidInput(format!(
-            "{what} needs a `split` or `subset` column; the table has {:?}",
-            frame::fresh(images).get_column_names()
-        )))
-    }
-}
-
 /// Images per subset and class as (subset, class, count) rows, subsets in the report's order.
 pub(crate) fn subset_class_counts(
     images: &DataFrame,
     what: &str,
 ) -> Result<Vec<(String, String, f64)>> {
-    let group = subset_column(images, what)?;
+    let group = crate::subset::column_of(images, what)?;
     frame::require(images, &["class"], what)?;
     let counts = crate::load::counts(images, group)?;
     let subsets = frame::column(&counts, group)?
@@ -266,7 +230,7 @@ pub fn classes_per_subset(images: &DataFrame) -> Result<Figure> {
     let chart = BarChart {
         categories: subsets,
         series,
-        x_label: subset_column(images, "classes_per_subset")?.to_string(),
+        x_label: crate::subset::column_of(images, "classes_per_subset")?.to_string(),
         y_label: "images".into(),
     };
     Ok(Figure::new("Classes per subset", Chart::Bars(chart)))
@@ -302,7 +266,7 @@ pub fn compare_subsets(tables: &[(&str, &DataFrame)]) -> Result<Figure> {
         }
         per_table.push((name.to_string(), totals));
     }
-    subsets.sort_by_key(|s| subset_sort_key(s));
+    subsets.sort_by_key(|s| crate::subset::Subset::from(s.as_str()));
     let series = per_table
         .iter()
         .enumerate()

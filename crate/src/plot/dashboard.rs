@@ -203,7 +203,7 @@ pub fn html_page(
 
 /// Write an HTML page made by [`html_page`] (through a temporary file and a rename).
 pub fn save_page(html: &str, path: impl AsRef<Path>) -> Result<()> {
-    crate::cache::write_file(path.as_ref(), html.as_bytes())
+    crate::files::write_file(path.as_ref(), html.as_bytes())
 }
 
 fn escape(text: &str) -> String {
@@ -242,4 +242,59 @@ fn table_html(table: &DataFrame) -> Result<String> {
     }
     out.push_str("</table>\n");
     Ok(out)
+}
+
+/// The report's three dashboards from its figures (as [`crate::report::Run::figures`] makes
+/// them, each with its file stem): images and classes per subset, the proportions, and every
+/// figure at once. `xray-lab report` and notebook 06 both draw them with this function.
+pub fn report_dashboards(figures: &[(&str, Figure)]) -> Result<Vec<(&'static str, Figure)>> {
+    let get = |stem: &str| -> Result<Figure> {
+        figures
+            .iter()
+            .find(|(s, _)| *s == stem)
+            .map(|(_, f)| f.clone())
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "the dashboards need the figure {stem:?}; the figures given are {:?}",
+                    figures.iter().map(|(s, _)| *s).collect::<Vec<_>>()
+                ))
+            })
+    };
+    let pick = |stems: [&str; 4]| stems.map(get).into_iter().collect::<Result<Vec<_>>>();
+    Ok(vec![
+        (
+            "dashboard_simple",
+            dashboard(
+                "Dashboard 1: images and classes per subset",
+                pick([
+                    "images_before_and_after",
+                    "images_per_subset",
+                    "classes_per_subset",
+                    "classes_stacked",
+                ])?,
+                2,
+            )?,
+        ),
+        (
+            "dashboard_proportions",
+            dashboard(
+                "Dashboard 2: proportions",
+                pick([
+                    "classes_per_subset",
+                    "subset_shares",
+                    "population_graph",
+                    "color_legend",
+                ])?,
+                2,
+            )?,
+        ),
+        (
+            "dashboard_complete",
+            dashboard(
+                "Dashboard 3: the whole report",
+                figures.iter().map(|(_, f)| f.clone()).collect(),
+                4,
+            )?,
+        ),
+    ])
 }

@@ -55,8 +55,8 @@ pub fn sample_grid(
 ) -> Result<Figure> {
     frame::require(images, &["path", "class"], "the sample grid")?;
     let per_class = per_class.clamp(1, 12);
-    let paths = crate::decode::strings(images, "path")?;
-    let classes = crate::decode::strings(images, "class")?;
+    let paths = crate::frame::strings(images, "path")?;
+    let classes = crate::frame::strings(images, "class")?;
     let mut names = classes.clone();
     names.sort();
     names.dedup();

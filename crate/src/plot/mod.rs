@@ -29,7 +29,7 @@ mod share;
 mod xy;
 
 pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
-pub use dashboard::{color_legend, dashboard, html_page, save_page};
+pub use dashboard::{color_legend, dashboard, html_page, report_dashboards, save_page};
 pub use figure::Figure;
 pub use grid::sample_grid;
 pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
@@ -89,12 +89,6 @@ pub fn subset_color(subset: &str) -> RGBColor {
         "validation" => RGBColor(0x6d, 0x59, 0x7a),
         other => fallback_color(other),
     }
-}
-
-/// The report's order of subsets, as a sort key: train, test, val, validation, then others
-/// alphabetically.
-pub fn subset_order(name: &str) -> (u8, String) {
-    bars::subset_sort_key(name)
 }
 
 /// A stable colour for any other name (the same name always gets the same colour).

@@ -10,7 +10,8 @@ use super::class_color;
 use super::figure::{Chart, Figure, FONT};
 use super::grid::Raster;
 use crate::error::{Error, Result};
-use crate::train::{Evaluation, Model};
+use crate::subset::Subset;
+use crate::train::{Evaluation, Model, ModelKind};
 
 /// Lines over fixed axes (ROC curves, score distributions).
 #[derive(Debug, Clone)]
@@ -99,14 +100,15 @@ fn model_color(index: usize) -> RGBColor {
     COLORS[index % COLORS.len()]
 }
 
-fn no_results(what: &str, subset: &str) -> Error {
+fn no_results(what: &str, subset: &Subset) -> Error {
     Error::InvalidInput(format!(
         "{what}: the evaluation has no results on subset {subset:?}"
     ))
 }
 
 /// ROC curves of every model on `subset` (`"test"`, say), with each model's AUC in the legend.
-pub fn roc_curves(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
+pub fn roc_curves(evaluation: &Evaluation, subset: impl Into<Subset>) -> Result<Figure> {
+    let subset = subset.into();
     let groups: Vec<_> = evaluation
         .results
         .iter()
@@ -121,7 +123,7 @@ pub fn roc_curves(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
         })
         .collect();
     if groups.is_empty() {
-        return Err(no_results("ROC curves", subset));
+        return Err(no_results("ROC curves", &subset));
     }
     Ok(Figure::new(
         format!("ROC curves on {subset}"),
@@ -139,10 +141,13 @@ pub fn roc_curves(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
 
 /// Histograms of `model`'s scores on `subset`, one line per true class (share of the class's
 /// images per bin), with its threshold in the title: how well the scores separate the classes.
-pub fn score_histograms(evaluation: &Evaluation, model: &str, subset: &str) -> Result<Figure> {
-    let result = evaluation
-        .result(model, subset)
-        .ok_or_else(|| no_results(&format!("score histograms of {model:?}"), subset))?;
+pub fn score_histograms(
+    evaluation: &Evaluation,
+    model: ModelKind,
+    subset: impl Into<Subset>,
+) -> Result<Figure> {
+    let subset = subset.into();
+    let result = evaluation.result(model, subset.clone())?;
     let (lo, hi) = result
         .scores
         .iter()
@@ -202,14 +207,15 @@ const CELL: u32 = 110;
 
 /// The confusion matrix of every model on `subset`, side by side: rows are the true class,
 /// columns the predicted one, each cell's count and share of its row, shaded by that share.
-pub fn confusion_matrices(evaluation: &Evaluation, subset: &str) -> Result<Figure> {
+pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) -> Result<Figure> {
+    let subset = subset.into();
     let results: Vec<_> = evaluation
         .results
         .iter()
         .filter(|r| r.subset == subset)
         .collect();
     if results.is_empty() {
-        return Err(no_results("confusion matrices", subset));
+        return Err(no_results("confusion matrices", &subset));
     }
     let per_row = 3usize;
     let (panel_w, panel_h) = (2 * CELL + 170, 2 * CELL + 110);
@@ -245,7 +251,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: &str) -> Result<Figur
             let left = 10 + (k % per_row) as i32 * panel_w as i32;
             let top = 60 + (k / per_row) as i32 * panel_h as i32;
             text(
-                &r.model,
+                r.model.name(),
                 (left + panel_w as i32 / 2, top + 10),
                 16,
                 HPos::Center,
@@ -318,14 +324,14 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
     let weights = model.estimator.weights().ok_or_else(|| {
         Error::InvalidInput(format!(
             "model {:?} is not linear: it has no weights to draw",
-            model.name
+            model.kind
         ))
     })?;
     let side = (weights.len() as f64).sqrt().round() as usize;
     if side * side != weights.len() || side == 0 {
         return Err(Error::InvalidInput(format!(
             "model {:?} has {} weights, not a square image",
-            model.name,
+            model.kind,
             weights.len()
         )));
     }
@@ -383,7 +389,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
             .map_err(|e| fail(e.to_string()))
         };
         text(
-            format!("{}: weight per pixel ({side}x{side})", model.name),
+            format!("{}: weight per pixel ({side}x{side})", model.kind),
             (left as i32, 22),
             20,
         )?;
@@ -399,7 +405,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
         area.present().map_err(|e| fail(e.to_string()))?;
     }
     Ok(Figure::new(
-        format!("{}: weights as an image", model.name),
+        format!("{}: weights as an image", model.kind),
         Chart::Raster(Raster { image: canvas }),
     )
     .with_size(width, height))

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::bars::{BarChart, BarSeries};
 use super::class_color;
 use super::figure::{Chart, Figure, FONT};
-use crate::error::{Error, PolarsContext, Result};
+use crate::error::{PolarsContext, Result};
 use crate::frame;
 
 /// One named group of points, drawn in its colour.
@@ -162,7 +162,7 @@ impl CurveChart {
 }
 
 fn texts(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    crate::decode::strings(df, name)
+    crate::frame::strings(df, name)
 }
 
 fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
@@ -277,15 +277,7 @@ pub fn size_histogram(facts: &DataFrame, column: &str, bins: usize) -> Result<Fi
 /// The report's min/max/mean/std of a size (`width` or `height`) per subset, as grouped bars.
 /// Takes the table from [`crate::decode::size_stats`].
 pub fn size_stats_per_subset(stats: &DataFrame, dimension: &str) -> Result<Figure> {
-    let group = if frame::has_column(stats, "subset") {
-        "subset"
-    } else if frame::has_column(stats, "split") {
-        "split"
-    } else {
-        return Err(Error::InvalidInput(
-            "size statistics need a `subset` or `split` column (decode::size_stats(&facts, \"subset\"))".into(),
-        ));
-    };
+    let group = crate::subset::column_of(stats, "size statistics")?;
     let names = ["min", "max", "mean", "std"];
     let columns: Vec<String> = names.iter().map(|s| format!("{dimension}_{s}")).collect();
     let needed: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -362,15 +354,7 @@ pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
 /// [`Features::intensity_stats`](crate::decode::Features::intensity_stats)), as grouped bars
 /// coloured per subset: the report's intensity statistics per subset.
 pub fn intensity_stats_per_subset(stats: &DataFrame) -> Result<Figure> {
-    let group = if frame::has_column(stats, "subset") {
-        "subset"
-    } else if frame::has_column(stats, "split") {
-        "split"
-    } else {
-        return Err(Error::InvalidInput(
-            "intensity statistics need a `subset` or `split` column (features.intensity_stats(\"subset\"))".into(),
-        ));
-    };
+    let group = crate::subset::column_of(stats, "intensity statistics")?;
     frame::require(
         stats,
         &["class", "mean", "std", "min", "max"],

@@ -201,10 +201,11 @@ impl Centred {
         for i in 0..d {
             a[(i, i)] += alpha;
         }
-        let llt = a.llt(Side::Lower).map_err(|_| {
-            Error::InvalidInput(format!(
-                "ridge regression: the system is not positive definite at alpha = {alpha} (use a larger penalty)"
-            ))
+        let llt = a.llt(Side::Lower).map_err(|_| Error::Fit {
+            model: "ridge regression".into(),
+            reason: format!(
+                "the system is not positive definite at alpha = {alpha} (use a larger penalty)"
+            ),
         })?;
         let rhs = Mat::<f64>::from_fn(d, 1, |i, _| self.rhs[i]);
         let sol = llt.solve(&rhs);
@@ -347,6 +348,26 @@ impl Default for LogisticParameters {
 }
 
 impl LogisticParameters {
+    /// Checks the settings (the pattern of linfa's checked hyperparameters, done when a fit
+    /// starts): a penalty, when given, finite and not negative; a positive, finite tolerance.
+    pub fn check(&self) -> Result<()> {
+        if let Some(p) = self.penalty.filter(|p| !(p.is_finite() && *p >= 0.0)) {
+            return Err(Error::Parameter {
+                name: "penalty",
+                value: p.to_string(),
+                expected: "a finite penalty of 0 or more".into(),
+            });
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err(Error::Parameter {
+                name: "tolerance",
+                value: self.tolerance.to_string(),
+                expected: "a finite tolerance above 0".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Set `λ`.
     pub fn with_penalty(mut self, penalty: f64) -> Self {
         self.penalty = Some(penalty);
@@ -584,11 +605,17 @@ fn minimise<P: Objective>(
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(parameters.tolerance)
         .and_then(|s| s.with_tolerance_cost(1e-12))
-        .map_err(|e| Error::InvalidInput(format!("logistic regression: {e}")))?;
+        .map_err(|e| Error::Fit {
+            model: "logistic regression".into(),
+            reason: format!("L-BFGS settings: {e}"),
+        })?;
     let result = Executor::new(problem, solver)
         .configure(|state| state.param(start.clone()).max_iters(parameters.max_iter))
         .run()
-        .map_err(|e| Error::InvalidInput(format!("logistic regression: L-BFGS failed: {e}")))?;
+        .map_err(|e| Error::Fit {
+            model: "logistic regression".into(),
+            reason: format!("L-BFGS failed: {e}"),
+        })?;
     let state = result.state();
     let theta = state.get_best_param().cloned().unwrap_or(start);
     Ok((theta, state.get_iter()))
@@ -608,6 +635,7 @@ impl LogisticRegression {
         parameters: &LogisticParameters,
         centred: Option<&Centred>,
     ) -> Result<LogisticRegression> {
+        parameters.check()?;
         check_trainable(x, "logistic regression")?;
         let (n, p) = (x.rows(), x.cols());
         let positives = x.y.iter().filter(|&&y| y == 1).count();
@@ -806,9 +834,12 @@ impl Pca {
             }
         });
         let cov = gram_lower(MatRef::from_row_major_slice(&xc, n, p).transpose());
-        let eigen = cov.self_adjoint_eigen(Side::Lower).map_err(|e| {
-            Error::InvalidInput(format!("PCA: the eigendecomposition failed: {e:?}"))
-        })?;
+        let eigen = cov
+            .self_adjoint_eigen(Side::Lower)
+            .map_err(|e| Error::Fit {
+                model: "PCA".into(),
+                reason: format!("the eigendecomposition failed: {e:?}"),
+            })?;
         let (values, vectors) = (eigen.S(), eigen.U());
         // Eigenvalues come in increasing order: take the last k, largest first, each vector's
         // sign fixed (largest entry positive) so that the same data gives the same components.

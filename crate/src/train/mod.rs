@@ -32,9 +32,12 @@
 //! Kaggle data the classes differ in acquisition (PNEUMONIA files are smaller and wider), so a
 //! high score there warns that a pixel model may be reading the scanner, not the lungs.
 
+mod kind;
 pub mod linear;
 pub mod metrics;
 pub mod tree;
+
+pub use kind::ModelKind;
 
 use std::path::Path;
 use std::time::Instant;
@@ -44,6 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{DecodeOptions, Features};
 use crate::error::PolarsContext;
+use crate::subset::Subset;
 use crate::{frame, Error, Result};
 use linear::{LogisticParameters, LogisticRegression, RidgeRegression};
 use metrics::{Metrics, RocPoint};
@@ -92,7 +96,7 @@ impl Samples {
         for &i in &rows {
             x.extend_from_slice(features.row(i));
         }
-        let paths = crate::decode::strings(&features.images, "path")?;
+        let paths = crate::frame::strings(&features.images, "path")?;
         let mut samples =
             Samples::new(x, cols, rows.iter().map(|&i| features.labels[i]).collect())?;
         samples.paths = rows.iter().map(|&i| paths[i].clone()).collect();
@@ -110,7 +114,7 @@ impl Samples {
     /// [`Samples::facts_of`] for several subsets, with one pass over the facts cache (which
     /// is one JSON file for every dataset seen, so opening it costs a parse).
     pub(crate) fn facts_of_each(features: &Features, subsets: &[&str]) -> Result<Vec<Samples>> {
-        let all = crate::decode::strings(&features.images, "path")?;
+        let all = crate::frame::strings(&features.images, "path")?;
         let rows: Vec<Vec<usize>> = subsets
             .iter()
             .map(|s| subset_rows(&features.images, s))
@@ -118,7 +122,10 @@ impl Samples {
         let wanted: Vec<String> = rows.iter().flatten().map(|&i| all[i].clone()).collect();
         let mut facts = wanted
             .iter()
-            .zip(crate::decode::facts_cached(&wanted))
+            .zip(crate::facts::facts_cached(
+                &wanted,
+                &features.options.cache_folder(),
+            ))
             .map(|(path, (stamp, facts))| file_facts(Path::new(path), stamp, facts));
         let mut paths = wanted.iter().cloned();
         rows.iter()
@@ -183,8 +190,8 @@ pub const FACTS: [&str; 5] = ["file kB", "width", "height", "aspect", "channels"
 /// whose header cannot be parsed is an error that names it.
 fn file_facts(
     path: &Path,
-    stamp: Option<crate::cache::Stamp>,
-    facts: std::result::Result<crate::decode::ImageFacts, String>,
+    stamp: Option<crate::files::Stamp>,
+    facts: std::result::Result<crate::facts::ImageFacts, String>,
 ) -> Result<[f32; 5]> {
     let bytes = match stamp {
         Some(stamp) => stamp.bytes,
@@ -224,12 +231,8 @@ fn pool_row(row: &[f32], side: usize, factor: usize) -> Vec<f32> {
 }
 
 fn subset_rows(images: &DataFrame, subset: &str) -> Result<Vec<usize>> {
-    let column = if frame::has_column(images, "subset") {
-        "subset"
-    } else {
-        "split"
-    };
-    Ok(crate::decode::strings(images, column)?
+    let column = crate::subset::column_of(images, "choosing a subset's rows")?;
+    Ok(crate::frame::strings(images, column)?
         .iter()
         .enumerate()
         .filter(|(_, s)| s.as_str() == subset)
@@ -314,8 +317,9 @@ impl Estimator {
 /// it was trained with, and its threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
-    /// Its name in tables and figures.
-    pub name: String,
+    /// Which model it is (saved as its name, `"name"` in the model file).
+    #[serde(rename = "name")]
+    pub kind: ModelKind,
     /// The fitted estimator.
     pub estimator: Estimator,
     /// What it reads.
@@ -354,7 +358,7 @@ impl Model {
         if options.key() != self.decode.key() {
             return Err(Error::InvalidInput(format!(
                 "model {:?} was trained on features decoded as {} but was given features decoded as {}: decode with the model's settings (model.decode)",
-                self.name,
+                self.kind.name(),
                 self.decode.key(),
                 options.key()
             )));
@@ -370,8 +374,8 @@ impl Model {
         let row: Vec<f32> = match &self.input {
             Input::Facts => file_facts(
                 path,
-                crate::cache::Stamp::of(path),
-                crate::decode::read_facts(path),
+                crate::files::Stamp::of(path),
+                crate::facts::read_facts(path),
             )?
             .to_vec(),
             input => {
@@ -402,20 +406,18 @@ impl Model {
     /// Write the model as JSON.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let json = serde_json::to_vec(self).map_err(|e| {
-            Error::InvalidInput(format!(
-                "{}: cannot serialise the model: {e}",
-                path.display()
-            ))
+        let json = serde_json::to_vec(self).map_err(|e| Error::Format {
+            path: path.to_path_buf(),
+            reason: format!("cannot serialise the model: {e}"),
         })?;
-        crate::cache::write_atomically(path, &json)
+        crate::files::write_atomically(path, &json)
     }
 
     /// Read a model written by [`Model::save`].
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Image {
+        serde_json::from_slice(&bytes).map_err(|e| Error::Format {
             path: path.to_path_buf(),
             reason: format!("not an xray-lab model: {e}"),
         })
@@ -423,12 +425,7 @@ impl Model {
 
     /// A file name for the model: its name in lower case, words joined by `_`.
     pub fn file_stem(&self) -> String {
-        self.name
-            .to_lowercase()
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("_")
+        self.kind.file_stem()
     }
 }
 
@@ -451,12 +448,12 @@ pub struct TrainOptions {
     pub tree_components: usize,
     /// Also fit the shortcut checks on file facts.
     pub shortcut: bool,
-    /// Name of the subset models are fitted on.
-    pub train: String,
-    /// Name of the subset penalties and thresholds are chosen on.
-    pub validation: String,
-    /// Name of the held-out subset.
-    pub test: String,
+    /// The subset models are fitted on.
+    pub train: Subset,
+    /// The subset penalties and thresholds are chosen on.
+    pub validation: Subset,
+    /// The held-out subset.
+    pub test: Subset,
 }
 
 impl Default for TrainOptions {
@@ -470,9 +467,9 @@ impl Default for TrainOptions {
             tree_pool: 15,
             tree_components: 16,
             shortcut: true,
-            train: "train".into(),
-            validation: "validation".into(),
-            test: "test".into(),
+            train: Subset::Train,
+            validation: Subset::Validation,
+            test: Subset::Test,
         }
     }
 }
@@ -493,22 +490,68 @@ impl TrainOptions {
         self.shortcut = yes;
         self
     }
-    /// Trees in the forest.
+    /// Trees in the forest (at least 1: [`check`](Self::check) refuses 0).
     pub fn trees(mut self, trees: usize) -> Self {
-        self.forest.trees = trees.max(1);
+        self.forest.trees = trees;
         self
+    }
+    /// Checks every setting before anything is fitted: penalties finite and not negative, at
+    /// least one tree, block sides and components above 0, three different subsets.
+    pub fn check(&self) -> Result<()> {
+        let bad = |name: &'static str, value: String, expected: &str| {
+            Err(Error::Parameter {
+                name,
+                value,
+                expected: expected.to_string(),
+            })
+        };
+        if self.ridge_penalties.is_empty() {
+            return bad("ridge_penalties", "[]".into(), "at least one penalty");
+        }
+        if let Some(p) = self
+            .ridge_penalties
+            .iter()
+            .find(|p| !(p.is_finite() && **p >= 0.0))
+        {
+            return bad(
+                "ridge_penalties",
+                p.to_string(),
+                "finite penalties of 0 or more",
+            );
+        }
+        self.logistic.check()?;
+        self.tree.check()?;
+        self.forest.check()?;
+        for (name, value) in [
+            ("pool", self.pool),
+            ("tree_pool", self.tree_pool),
+            ("tree_components", self.tree_components),
+        ] {
+            if value == 0 {
+                return bad(name, "0".into(), "1 or more");
+            }
+        }
+        if self.train == self.validation || self.train == self.test || self.validation == self.test
+        {
+            return bad(
+                "subsets",
+                format!("{}, {}, {}", self.train, self.validation, self.test),
+                "three different subsets for train, validation and test",
+            );
+        }
+        Ok(())
     }
 }
 
 /// Every model's metrics on one subset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
-    /// The model's name.
-    pub model: String,
+    /// The model.
+    pub model: ModelKind,
     /// What it read.
     pub features: String,
     /// The subset scored.
-    pub subset: String,
+    pub subset: Subset,
     /// Its metrics there.
     pub metrics: Metrics,
     /// The ROC curve there.
@@ -528,6 +571,8 @@ pub struct Evaluation {
     pub ridge_path: Vec<(f64, f64)>,
     /// Images per subset used: train, validation, test.
     pub sizes: [usize; 3],
+    /// The subsets those are: train, validation, test.
+    pub subsets: [Subset; 3],
     /// Seconds the whole evaluation took.
     pub seconds: f64,
 }
@@ -537,11 +582,12 @@ pub struct Evaluation {
 ///
 /// Fails with a clear error when a subset is missing or holds one class only.
 pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluation> {
+    options.check()?;
     let start = Instant::now();
     let names = [&options.train, &options.validation, &options.test];
     let pixels: Vec<Samples> = names
         .iter()
-        .map(|s| Samples::from_features(features, s))
+        .map(|s| Samples::from_features(features, s.name()))
         .collect::<Result<_>>()?;
     for (samples, name) in pixels.iter().zip(names) {
         let positives = samples.y.iter().filter(|&&y| y == 1).count();
@@ -557,7 +603,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     let mut models = Vec::new();
     let mut ridge_path = Vec::new();
     let mut results = Vec::new();
-    let add = |name: &str,
+    let add = |kind: ModelKind,
                estimator: Estimator,
                input: Input,
                data: &[Samples],
@@ -571,7 +617,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         let threshold = metrics::best_threshold(&scores[1], &data[1].y);
         for ((x, s), subset) in data.iter().zip(&scores).zip(names) {
             results.push(Scored {
-                model: name.to_string(),
+                model: kind,
                 features: input.describe(&decode),
                 subset: subset.clone(),
                 metrics: Metrics::new(s, &x.y, threshold),
@@ -580,7 +626,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
             });
         }
         Ok(Model {
-            name: name.to_string(),
+            kind,
             estimator,
             input,
             decode: decode.clone(),
@@ -597,7 +643,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         RidgeRegression::fit_path_centred(&centred, &pixels[1], &options.ridge_penalties)?;
     ridge_path.extend(path);
     models.push(add(
-        "linear regression (report)",
+        ModelKind::LinearRegression,
         Estimator::Ridge(ridge),
         Input::Pixels,
         &pixels,
@@ -609,7 +655,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     let logistic = LogisticRegression::fit_with(&pixels[0], &options.logistic, Some(&centred))?;
     drop(centred);
     models.push(add(
-        "logistic regression",
+        ModelKind::LogisticRegression,
         Estimator::Logistic(logistic),
         Input::Pixels,
         &pixels,
@@ -638,7 +684,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         .collect::<Result<_>>()?;
     let tree = DecisionTree::fit(&projected[0], &options.tree)?;
     models.push(add(
-        "decision tree",
+        ModelKind::DecisionTree,
         Estimator::Tree(tree),
         Input::Components {
             factor: options.tree_pool,
@@ -651,7 +697,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     let t = Instant::now();
     let forest = RandomForest::fit(&pooled[0], &options.forest)?;
     models.push(add(
-        "random forest",
+        ModelKind::RandomForest,
         Estimator::Forest(forest),
         Input::Pooled {
             factor: options.pool,
@@ -662,7 +708,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     )?);
 
     if options.shortcut {
-        let facts = Samples::facts_of_each(features, &names.map(String::as_str))?;
+        let facts = Samples::facts_of_each(features, &names.map(Subset::name))?;
         let t = Instant::now();
         let logistic = LogisticRegression::fit(
             &facts[0],
@@ -673,7 +719,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
                 .with_penalty(1e-3),
         )?;
         models.push(add(
-            "shortcut: logistic regression",
+            ModelKind::ShortcutLogistic,
             Estimator::Logistic(logistic),
             Input::Facts,
             &facts,
@@ -683,7 +729,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         let t = Instant::now();
         let forest = RandomForest::fit(&facts[0], &options.forest)?;
         models.push(add(
-            "shortcut: random forest",
+            ModelKind::ShortcutForest,
             Estimator::Forest(forest),
             Input::Facts,
             &facts,
@@ -693,7 +739,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     }
 
     let sizes = [0, 1, 2].map(|k| {
-        subset_rows(&features.images, names[k])
+        subset_rows(&features.images, names[k].name())
             .map(|r| r.len())
             .unwrap_or(0)
     });
@@ -702,6 +748,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         results,
         ridge_path,
         sizes,
+        subsets: names.map(Subset::clone),
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -717,9 +764,9 @@ impl Evaluation {
             r.iter().map(|s| g(&s.metrics) as u32).collect::<Vec<u32>>()
         };
         let df = df!(
-            "model" => r.iter().map(|s| s.model.as_str()).collect::<Vec<_>>(),
+            "model" => r.iter().map(|s| s.model.name()).collect::<Vec<_>>(),
             "features" => r.iter().map(|s| s.features.as_str()).collect::<Vec<_>>(),
-            "subset" => r.iter().map(|s| s.subset.as_str()).collect::<Vec<_>>(),
+            "subset" => r.iter().map(|s| s.subset.name()).collect::<Vec<_>>(),
             "images" => u(&|m| m.images),
             "rmse" => f(&|m| m.rmse),
             "r2" => f(&|m| m.r2),
@@ -748,8 +795,8 @@ impl Evaluation {
         let (mut model, mut subset, mut threshold, mut fpr, mut tpr) =
             (vec![], vec![], vec![], vec![], vec![]);
         for (s, p) in points {
-            model.push(s.model.clone());
-            subset.push(s.subset.clone());
+            model.push(s.model.name());
+            subset.push(s.subset.name());
             threshold.push(p.threshold);
             fpr.push(p.fpr);
             tpr.push(p.tpr);
@@ -769,16 +816,30 @@ impl Evaluation {
         Ok(frame::fresh(&df))
     }
 
-    /// The entry of `model` on `subset`.
-    pub fn result(&self, model: &str, subset: &str) -> Option<&Scored> {
+    /// The scores of `model` on `subset` (`"test"` or [`Subset::Test`]); an error names what
+    /// is missing (the shortcut checks are off, or the subset was not scored).
+    pub fn result(&self, model: ModelKind, subset: impl Into<Subset>) -> Result<&Scored> {
+        let subset = subset.into();
+        self.model(model)?;
         self.results
             .iter()
             .find(|s| s.model == model && s.subset == subset)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "{model} was not scored on subset {subset:?}; the subsets are {}",
+                    self.subsets.each_ref().map(Subset::name).join(", ")
+                ))
+            })
     }
 
-    /// The model named `name`.
-    pub fn model(&self, name: &str) -> Option<&Model> {
-        self.models.iter().find(|m| m.name == name)
+    /// The trained `model`; an error when it was not trained (the shortcut checks are off).
+    pub fn model(&self, model: ModelKind) -> Result<&Model> {
+        self.models.iter().find(|m| m.kind == model).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "{model} was not trained here (the shortcut checks need TrainOptions::shortcut(true)); the models are {}",
+                self.models.iter().map(|m| m.kind.name()).collect::<Vec<_>>().join(", ")
+            ))
+        })
     }
 
     /// Save every model as `<dir>/<name>.json`; returns the files.

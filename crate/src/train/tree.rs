@@ -279,9 +279,47 @@ fn fit_one(
     }
 }
 
+impl TreeParameters {
+    /// Checks the settings: at least one image per leaf, and at least one candidate feature
+    /// per split when that is given.
+    pub fn check(&self) -> Result<()> {
+        if self.min_samples_leaf == 0 {
+            return Err(Error::Parameter {
+                name: "min_samples_leaf",
+                value: "0".into(),
+                expected: "1 or more images per leaf".into(),
+            });
+        }
+        if self.max_features == Some(0) {
+            return Err(Error::Parameter {
+                name: "max_features",
+                value: "0".into(),
+                expected: "1 or more features per split (or None: all)".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl ForestParameters {
+    /// Checks the settings: at least one tree (a forest of none would score NaN), and the
+    /// trees' own settings.
+    pub fn check(&self) -> Result<()> {
+        if self.trees == 0 {
+            return Err(Error::Parameter {
+                name: "trees",
+                value: "0".into(),
+                expected: "a forest of 1 or more trees".into(),
+            });
+        }
+        self.tree.check()
+    }
+}
+
 impl DecisionTree {
     /// Grow a tree on `x` (labels 0/1).
     pub fn fit(x: &Samples, params: &TreeParameters) -> Result<DecisionTree> {
+        params.check()?;
         if x.rows() == 0 || x.cols() == 0 {
             return Err(Error::InvalidInput(
                 "a tree needs at least one image with features".into(),
@@ -389,6 +427,7 @@ pub struct RandomForest {
 impl RandomForest {
     /// Grow the forest on `x`, trees in parallel; the same seed gives the same forest.
     pub fn fit(x: &Samples, params: &ForestParameters) -> Result<RandomForest> {
+        params.check()?;
         if x.rows() == 0 || x.cols() == 0 {
             return Err(Error::InvalidInput(
                 "a forest needs at least one image with features".into(),

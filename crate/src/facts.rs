@@ -1,0 +1,346 @@
+//! Image facts: what each file's header says (size, mode, bit depth, progressive), read
+//! without decoding a pixel, and the per-file cache that keeps them (with content hashes)
+//! while a file is unchanged.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use image::{ImageDecoder, ImageReader};
+use jpeg_decoder::{CodingProcess, PixelFormat};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, PolarsContext, Result};
+use crate::files::{key, temporary_name, Stamp};
+use crate::frame;
+
+/// What a file's header says, without decoding its pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageFacts {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Channels: 1 (grayscale), 2 (grayscale + alpha), 3 (RGB), 4 (RGBA or CMYK).
+    pub channels: u8,
+    /// PIL-style mode: `L`, `LA`, `RGB`, `RGBA`, `CMYK`, `I;16`, ...
+    pub mode: String,
+    /// Bits per channel.
+    pub bit_depth: u8,
+    /// `jpeg`, `png`, ...
+    pub format: String,
+    /// For JPEGs, whether the file is progressive (else baseline/sequential); null otherwise.
+    pub progressive: Option<bool>,
+}
+
+/// Reads the facts of one file from its header.
+pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut reader = BufReader::with_capacity(16 * 1024, file);
+    let magic = {
+        use std::io::BufRead;
+        reader
+            .fill_buf()
+            .map_err(|e| format!("cannot read: {e}"))?
+            .get(..3)
+            .map(|m| m.to_vec())
+            .unwrap_or_default()
+    };
+    if magic.is_empty() {
+        return Err("empty file (0 bytes)".into());
+    }
+    if magic == [0xFF, 0xD8, 0xFF] {
+        let mut decoder = jpeg_decoder::Decoder::new(reader);
+        decoder
+            .read_info()
+            .map_err(|e| format!("bad JPEG header: {e}"))?;
+        let info = decoder.info().ok_or("bad JPEG header")?;
+        let (channels, mode, depth) = match info.pixel_format {
+            PixelFormat::L8 => (1, "L", 8),
+            PixelFormat::L16 => (1, "I;16", 16),
+            PixelFormat::RGB24 => (3, "RGB", 8),
+            PixelFormat::CMYK32 => (4, "CMYK", 8),
+        };
+        return Ok(ImageFacts {
+            width: info.width as u32,
+            height: info.height as u32,
+            channels,
+            mode: mode.into(),
+            bit_depth: depth,
+            format: "jpeg".into(),
+            progressive: Some(info.coding_process == CodingProcess::DctProgressive),
+        });
+    }
+    let image = ImageReader::new(reader)
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let format = image.format().ok_or("not an image (unrecognised format)")?;
+    let decoder = image
+        .into_decoder()
+        .map_err(|e| format!("bad {format:?} header: {e}"))?;
+    let (width, height) = decoder.dimensions();
+    let color = decoder.color_type();
+    Ok(ImageFacts {
+        width,
+        height,
+        channels: color.channel_count(),
+        mode: mode_name(color).into(),
+        bit_depth: (color.bits_per_pixel() / color.channel_count() as u16) as u8,
+        format: format!("{format:?}").to_lowercase(),
+        progressive: None,
+    })
+}
+
+fn mode_name(color: image::ColorType) -> &'static str {
+    use image::ColorType::*;
+    match color {
+        L8 => "L",
+        La8 => "LA",
+        Rgb8 => "RGB",
+        Rgba8 => "RGBA",
+        L16 => "I;16",
+        La16 => "LA;16",
+        Rgb16 => "RGB;16",
+        Rgba16 => "RGBA;16",
+        Rgb32F => "RGB;F",
+        Rgba32F => "RGBA;F",
+        _ => "other",
+    }
+}
+
+/// The image table with what each file's header says: `width`, `height`, `channels`, `mode`,
+/// `bit_depth`, `format`, `progressive`, and `facts_error` (null unless the header could not be
+/// read; such rows have null facts). Reads headers only, in parallel: about a second for the
+/// full Kaggle dataset.
+pub fn facts(images: &DataFrame) -> Result<DataFrame> {
+    facts_in(images, &crate::env::cache_dir())
+}
+
+/// [`facts`], with the facts cache kept in `folder`.
+pub fn facts_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
+    let paths = frame::strings(images, "path")?;
+    let found: Vec<std::result::Result<ImageFacts, String>> = facts_cached(&paths, folder)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let ok = |f: &dyn Fn(&ImageFacts) -> Option<u32>| -> Vec<Option<u32>> {
+        found.iter().map(|r| r.as_ref().ok().and_then(f)).collect()
+    };
+    let text = |f: &dyn Fn(&ImageFacts) -> String| -> Vec<Option<String>> {
+        found.iter().map(|r| r.as_ref().ok().map(f)).collect()
+    };
+    let mut out = frame::fresh(images);
+    let columns = [
+        Column::new("width".into(), ok(&|f| Some(f.width))),
+        Column::new("height".into(), ok(&|f| Some(f.height))),
+        Column::new("channels".into(), ok(&|f| Some(f.channels as u32))),
+        Column::new("mode".into(), text(&|f| f.mode.clone())),
+        Column::new("bit_depth".into(), ok(&|f| Some(f.bit_depth as u32))),
+        Column::new("format".into(), text(&|f| f.format.clone())),
+        Column::new(
+            "progressive".into(),
+            found
+                .iter()
+                .map(|r| r.as_ref().ok().and_then(|f| f.progressive))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "facts_error".into(),
+            found
+                .iter()
+                .map(|r| r.as_ref().err().cloned())
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    for column in columns {
+        out.with_column(column).ctx("adding image facts")?;
+    }
+    Ok(frame::fresh(&out))
+}
+
+/// The header facts of each file, with its stamp (size and modification time; `None` when the
+/// file cannot be read), in parallel. Reused from the file facts cache while a file keeps its
+/// stamp, and the facts read anew are added to it: the report reads every header twice (facts
+/// table, shortcut models) and the second read costs no file access.
+pub(crate) fn facts_cached(
+    paths: &[String],
+    folder: &Path,
+) -> Vec<(Option<Stamp>, std::result::Result<ImageFacts, String>)> {
+    let mut cache = FileFacts::open(folder);
+    let found: Vec<(String, Option<Stamp>, bool, _)> = paths
+        .par_iter()
+        .map(|p| {
+            let key = key(p);
+            let stamp = Stamp::of(Path::new(p));
+            match stamp.as_ref().and_then(|s| cache.facts(&key, s)) {
+                Some(known) => (key, stamp, false, known),
+                None => (key, stamp, true, read_facts(Path::new(p))),
+            }
+        })
+        .collect();
+    for (key, stamp, fresh, facts) in &found {
+        if let (Some(stamp), true) = (stamp, fresh) {
+            cache.set_facts(key, stamp, facts.clone());
+        }
+    }
+    cache.save();
+    found
+        .into_iter()
+        .map(|(_, stamp, _, facts)| (stamp, facts))
+        .collect()
+}
+
+/// Width and height per `group` (`subset`, `split` or `class`): `images`, and the `min`, `max`,
+/// `mean` and `std` of each, as the report plotted per subset. Takes the table from [`facts`].
+pub fn size_stats(facts: &DataFrame, group: &str) -> Result<DataFrame> {
+    frame::require(facts, &[group, "width", "height"], "size statistics")?;
+    let stat = |name: &str| {
+        let c = || col(name).cast(DataType::Float64);
+        [
+            c().min().alias(format!("{name}_min")),
+            c().max().alias(format!("{name}_max")),
+            c().mean().alias(format!("{name}_mean")),
+            c().std(1).alias(format!("{name}_std")),
+        ]
+    };
+    let mut aggs = vec![len().cast(DataType::UInt32).alias("images")];
+    aggs.extend(stat("width"));
+    aggs.extend(stat("height"));
+    let out = frame::fresh(facts)
+        .lazy()
+        .filter(col("width").is_not_null())
+        .group_by([col(group)])
+        .agg(aggs)
+        .with_column(crate::subset::rank_expr(col(group)).alias("__rank"))
+        .sort(["__rank", group], SortMultipleOptions::default())
+        .drop(Selector::ByName {
+            names: Arc::new(["__rank".into()]),
+            strict: true,
+        })
+        .collect()
+        .ctx("size statistics per group")?;
+    Ok(frame::fresh(&out))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-file facts cache.
+
+/// What is known of one file at one stamp: its header facts and its content hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FileRecord {
+    bytes: u64,
+    mtime_ns: i64,
+    #[serde(default)]
+    facts: Option<std::result::Result<ImageFacts, String>>,
+    #[serde(default)]
+    content_hash: Option<String>,
+}
+
+/// The format of the facts cache: a change makes old files be ignored.
+const FACTS_FORMAT: u32 = 1;
+
+/// The per-file facts cache (`files-v1.json` in the cache folder): header facts and content
+/// hashes, reused while a file keeps its size and modification time. Small (about 200 bytes a
+/// file), so JSON; written to a temporary name and renamed into place like the feature cache.
+pub(crate) struct FileFacts {
+    file: PathBuf,
+    records: HashMap<String, FileRecord>,
+    changed: bool,
+}
+
+impl FileFacts {
+    /// Loads the cache kept in `folder`; a missing or unreadable one is empty (and replaced on
+    /// save).
+    pub(crate) fn open(folder: &Path) -> FileFacts {
+        let file = folder.join(format!("files-v{FACTS_FORMAT}.json"));
+        let records = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        FileFacts {
+            file,
+            records,
+            changed: false,
+        }
+    }
+
+    fn record(&self, key: &str, stamp: &Stamp) -> Option<&FileRecord> {
+        self.records
+            .get(key)
+            .filter(|r| r.bytes == stamp.bytes && r.mtime_ns == stamp.mtime_ns)
+    }
+
+    fn record_mut(&mut self, key: &str, stamp: &Stamp) -> &mut FileRecord {
+        self.changed = true;
+        let fresh = FileRecord {
+            bytes: stamp.bytes,
+            mtime_ns: stamp.mtime_ns,
+            facts: None,
+            content_hash: None,
+        };
+        let record = self
+            .records
+            .entry(key.to_string())
+            .or_insert_with(|| fresh.clone());
+        if record.bytes != stamp.bytes || record.mtime_ns != stamp.mtime_ns {
+            *record = fresh;
+        }
+        record
+    }
+
+    pub(crate) fn facts(
+        &self,
+        key: &str,
+        stamp: &Stamp,
+    ) -> Option<std::result::Result<ImageFacts, String>> {
+        self.record(key, stamp)?.facts.clone()
+    }
+
+    pub(crate) fn hash(&self, key: &str, stamp: &Stamp) -> Option<String> {
+        self.record(key, stamp)?.content_hash.clone()
+    }
+
+    pub(crate) fn set_facts(
+        &mut self,
+        key: &str,
+        stamp: &Stamp,
+        facts: std::result::Result<ImageFacts, String>,
+    ) {
+        self.record_mut(key, stamp).facts = Some(facts);
+    }
+
+    pub(crate) fn set_hash(&mut self, key: &str, stamp: &Stamp, hash: String) {
+        self.record_mut(key, stamp).content_hash = Some(hash);
+    }
+
+    /// Writes the cache if anything changed, dropping files that no longer exist. A cache that
+    /// cannot be written only costs time on the next run, so that is logged as a warning, not an
+    /// error.
+    pub(crate) fn save(mut self) {
+        if !self.changed {
+            return;
+        }
+        self.records.retain(|path, _| Path::new(path).exists());
+        let result = (|| -> Result<()> {
+            if let Some(dir) = self.file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            let tmp = temporary_name(&self.file);
+            let bytes = serde_json::to_vec(&self.records).map_err(|e| Error::Format {
+                path: self.file.clone(),
+                reason: format!("cannot encode the facts cache: {e}"),
+            })?;
+            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, &self.file).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::io(&self.file, e)
+            })
+        })();
+        if let Err(e) = result {
+            log::warn!("the file facts cache was not updated: {e}");
+        }
+    }
+}
