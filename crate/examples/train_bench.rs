@@ -62,7 +62,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             let mut y = Vec::with_capacity(n);
             for &i in &order[..n] {
                 x.extend_from_slice(features.row(i));
-                y.push(features.labels[i]);
+                y.push(features.labels()[i]);
             }
             let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
             std::fs::write(out.join(format!("x_{n}_{p}.f32")), bytes)?;

@@ -48,6 +48,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PolarsContext, Result};
+pub use crate::facts::RejectReason;
 use crate::frame;
 pub use crate::progress::Progress;
 use crate::progress::Reporter;
@@ -198,84 +199,16 @@ fn as_text<S: serde::Serializer>(
     serializer.collect_str(reason)
 }
 
-/// Why a file could not be decoded. Displays as the sentence the rejects table shows; the
-/// decoders' own words are kept where they say more.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RejectReason {
-    /// The file could not be read (the operating system's reason).
-    Unreadable(String),
-    /// The file has no bytes.
-    Empty,
-    /// The bytes are no image format the decoders know.
-    NotAnImage,
-    /// The header is damaged (the sentence names the format and the decoder's reason).
-    BadHeader(String),
-    /// The header claims no pixels.
-    NoPixels {
-        /// Width claimed.
-        width: u64,
-        /// Height claimed.
-        height: u64,
-    },
-    /// The header claims more pixels than [`DecodeOptions::max_pixels`] (a decompression bomb?).
-    TooLarge {
-        /// Width claimed.
-        width: u64,
-        /// Height claimed.
-        height: u64,
-        /// The limit.
-        limit: u64,
-    },
-    /// The file ends before its image data does.
-    Truncated(String),
-    /// The image data is damaged (the sentence names the format and the decoder's reason).
-    Corrupt(String),
-    /// A decoder or the resizer failed unexpectedly (a caught panic, an internal error).
-    Failed(String),
-}
-
-impl std::fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RejectReason::Unreadable(e) => write!(f, "cannot read: {e}"),
-            RejectReason::Empty => f.write_str("empty file (0 bytes)"),
-            RejectReason::NotAnImage => f.write_str("not an image (unrecognised format)"),
-            RejectReason::NoPixels { width, height } => {
-                write!(f, "claims {width} x {height} pixels")
-            }
-            RejectReason::TooLarge {
-                width,
-                height,
-                limit,
-            } => write!(
-                f,
-                "claims {width} x {height} pixels, over the limit of {limit} (a decompression bomb?)"
-            ),
-            RejectReason::BadHeader(text)
-            | RejectReason::Truncated(text)
-            | RejectReason::Corrupt(text)
-            | RejectReason::Failed(text) => f.write_str(text),
-        }
-    }
-}
-
 type Decoding<T> = std::result::Result<T, RejectReason>;
 
 /// Decoded features: one row per decoded image, in the order of the table they came from.
 #[derive(Debug, Clone)]
 pub struct Features {
-    /// The settings they were decoded with.
-    pub options: DecodeOptions,
-    /// `rows() x cols()` values in [0, 1], row-major.
-    pub matrix: Vec<f32>,
-    /// The label of each row (the table's `label` column).
-    pub labels: Vec<u32>,
-    /// Per row: `path`, `class`, `subset` (or `split`), `label`, and the pixel-intensity
-    /// statistics of the resized grayscale image on the 0-255 scale: `mean`, `std`, `min`, `max`.
-    pub images: DataFrame,
-    /// Per row: a 256-bin histogram of the resized grayscale image.
-    pub histograms: Vec<[u32; 256]>,
+    options: DecodeOptions,
+    matrix: Vec<f32>,
+    labels: Vec<u32>,
+    images: DataFrame,
+    histograms: Vec<[u32; 256]>,
     /// The files that could not be decoded, with the reason.
     pub rejects: Vec<Reject>,
     /// How many rows were decoded in this call (the rest came from the cache).
@@ -285,6 +218,27 @@ pub struct Features {
 }
 
 impl Features {
+    /// The settings they were decoded with.
+    pub fn options(&self) -> &DecodeOptions {
+        &self.options
+    }
+    /// `rows() x cols()` values in [0, 1], row-major.
+    pub fn matrix(&self) -> &[f32] {
+        &self.matrix
+    }
+    /// The label of each row (the table's `label` column).
+    pub fn labels(&self) -> &[u32] {
+        &self.labels
+    }
+    /// Per row: `path`, `class`, `subset` (or `split`), `label`, and the pixel-intensity
+    /// statistics of the resized grayscale image on the 0-255 scale: `mean`, `std`, `min`, `max`.
+    pub fn images(&self) -> &DataFrame {
+        &self.images
+    }
+    /// Per row: a 256-bin histogram of the resized grayscale image.
+    pub fn histograms(&self) -> &[[u32; 256]] {
+        &self.histograms
+    }
     /// How many images (rows).
     pub fn rows(&self) -> usize {
         self.labels.len()
@@ -819,7 +773,42 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
         .collect();
     reporter.finish();
 
-    // Drop the rows that failed, moving the others up (in place: no second matrix).
+    let (keep, rejects) = drop_rejects(results, &paths, &mut matrix, &mut histograms, p);
+
+    if options.uses_cache() && misses > rejects.len() {
+        let fresh_rows: Vec<usize> = (0..keep.len())
+            .filter(|&k| hits[keep[k]].is_none())
+            .collect();
+        // A cache that cannot be written only costs time next run; say so and go on.
+        if let Err(e) = cached.update(&keys, &stamps, &keep, &fresh_rows, &matrix, &histograms) {
+            log::warn!("the feature cache was not updated: {e}");
+        }
+    }
+
+    let labels: Vec<u32> = keep.iter().map(|&i| labels[i]).collect();
+    let table = decoded_table(images, &paths, &keep, &labels, &histograms)?;
+
+    Ok(Features {
+        options: options.clone(),
+        matrix,
+        labels,
+        images: table,
+        histograms,
+        decoded: misses - rejects.len(),
+        rejects,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Drops the rows that failed, moving the others up (in place: no second matrix). Returns the
+/// rows kept (indices into the table) and the rejects.
+fn drop_rejects(
+    results: Vec<Decoding<()>>,
+    paths: &[String],
+    matrix: &mut Vec<f32>,
+    histograms: &mut Vec<[u32; 256]>,
+    p: usize,
+) -> (Vec<usize>, Vec<Reject>) {
     let mut rejects = Vec::new();
     let mut keep = Vec::with_capacity(paths.len());
     for (i, result) in results.into_iter().enumerate() {
@@ -840,33 +829,33 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
     matrix.truncate(keep.len() * p);
     matrix.shrink_to_fit();
     histograms.truncate(keep.len());
+    (keep, rejects)
+}
 
-    if options.uses_cache() && misses > rejects.len() {
-        let fresh_rows: Vec<usize> = (0..keep.len())
-            .filter(|&k| hits[keep[k]].is_none())
-            .collect();
-        // A cache that cannot be written only costs time next run; say so and go on.
-        if let Err(e) = cached.update(&keys, &stamps, &keep, &fresh_rows, &matrix, &histograms) {
-            log::warn!("the feature cache was not updated: {e}");
-        }
-    }
-
-    let kept = |v: Vec<String>| keep.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
+/// The table of the rows kept: `path`, `class`, `subset`/`split`, `label`, and each image's
+/// intensity `mean`, `std`, `min`, `max` (from its histogram, on the 0-255 scale).
+fn decoded_table(
+    images: &DataFrame,
+    paths: &[String],
+    keep: &[usize],
+    labels: &[u32],
+    histograms: &[[u32; 256]],
+) -> Result<DataFrame> {
+    let kept = |v: &[String]| keep.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
     let subset_col = crate::subset::column_of(images, "decoding").unwrap_or("split");
     let mut columns = vec![
-        Column::new("path".into(), kept(paths.clone())),
-        Column::new("class".into(), kept(frame::strings(images, "class")?)),
+        Column::new("path".into(), kept(paths)),
+        Column::new("class".into(), kept(&frame::strings(images, "class")?)),
     ];
     if frame::has_column(images, subset_col) {
         columns.push(Column::new(
             subset_col.into(),
-            kept(frame::strings(images, subset_col)?),
+            kept(&frame::strings(images, subset_col)?),
         ));
     }
-    let labels: Vec<u32> = keep.iter().map(|&i| labels[i]).collect();
-    columns.push(Column::new("label".into(), labels.clone()));
+    columns.push(Column::new("label".into(), labels.to_vec()));
     let (mut mean, mut std, mut min, mut max) = (vec![], vec![], vec![], vec![]);
-    for h in &histograms {
+    for h in histograms {
         let n = h.iter().sum::<u32>().max(1) as f64;
         let m = h
             .iter()
@@ -890,17 +879,7 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
     columns.push(Column::new("min".into(), min));
     columns.push(Column::new("max".into(), max));
     let table = DataFrame::new_infer_height(columns).ctx("building the decoded table")?;
-
-    Ok(Features {
-        options: options.clone(),
-        matrix,
-        labels,
-        images: frame::fresh(&table),
-        histograms,
-        decoded: misses - rejects.len(),
-        rejects,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    Ok(frame::fresh(&table))
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub enum Error {
         /// The image concerned.
         path: PathBuf,
         /// Why.
-        reason: crate::decode::RejectReason,
+        reason: crate::facts::RejectReason,
     },
 
     /// An image could not be encoded or written (a figure's PNG, a synthetic image).

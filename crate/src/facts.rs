@@ -17,6 +17,69 @@ use crate::error::{Error, PolarsContext, Result};
 use crate::files::{key, temporary_name, Stamp};
 use crate::frame;
 
+/// Why a file could not be read as an image (its header, or its pixels). Displays as the
+/// sentence the rejects table and the `facts_error` column show; the decoders' own words are
+/// kept where they say more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The file could not be read (the operating system's reason).
+    Unreadable(String),
+    /// The file has no bytes.
+    Empty,
+    /// The bytes are no image format the decoders know.
+    NotAnImage,
+    /// The header is damaged (the sentence names the format and the decoder's reason).
+    BadHeader(String),
+    /// The header claims no pixels.
+    NoPixels {
+        /// Width claimed.
+        width: u64,
+        /// Height claimed.
+        height: u64,
+    },
+    /// The header claims more pixels than [`DecodeOptions::max_pixels`](crate::decode::DecodeOptions::max_pixels) (a decompression bomb?).
+    TooLarge {
+        /// Width claimed.
+        width: u64,
+        /// Height claimed.
+        height: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file ends before its image data does.
+    Truncated(String),
+    /// The image data is damaged (the sentence names the format and the decoder's reason).
+    Corrupt(String),
+    /// A decoder or the resizer failed unexpectedly (a caught panic, an internal error).
+    Failed(String),
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectReason::Unreadable(e) => write!(f, "cannot read: {e}"),
+            RejectReason::Empty => f.write_str("empty file (0 bytes)"),
+            RejectReason::NotAnImage => f.write_str("not an image (unrecognised format)"),
+            RejectReason::NoPixels { width, height } => {
+                write!(f, "claims {width} x {height} pixels")
+            }
+            RejectReason::TooLarge {
+                width,
+                height,
+                limit,
+            } => write!(
+                f,
+                "claims {width} x {height} pixels, over the limit of {limit} (a decompression bomb?)"
+            ),
+            RejectReason::BadHeader(text)
+            | RejectReason::Truncated(text)
+            | RejectReason::Corrupt(text)
+            | RejectReason::Failed(text) => f.write_str(text),
+        }
+    }
+}
+
 /// What a file's header says, without decoding its pixels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageFacts {
@@ -37,27 +100,29 @@ pub struct ImageFacts {
 }
 
 /// Reads the facts of one file from its header.
-pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> {
+    let file = File::open(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
     let mut reader = BufReader::with_capacity(16 * 1024, file);
     let magic = {
         use std::io::BufRead;
         reader
             .fill_buf()
-            .map_err(|e| format!("cannot read: {e}"))?
+            .map_err(|e| RejectReason::Unreadable(e.to_string()))?
             .get(..3)
             .map(|m| m.to_vec())
             .unwrap_or_default()
     };
     if magic.is_empty() {
-        return Err("empty file (0 bytes)".into());
+        return Err(RejectReason::Empty);
     }
     if magic == [0xFF, 0xD8, 0xFF] {
         let mut decoder = jpeg_decoder::Decoder::new(reader);
         decoder
             .read_info()
-            .map_err(|e| format!("bad JPEG header: {e}"))?;
-        let info = decoder.info().ok_or("bad JPEG header")?;
+            .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
+        let info = decoder
+            .info()
+            .ok_or_else(|| RejectReason::BadHeader("bad JPEG header".into()))?;
         let (channels, mode, depth) = match info.pixel_format {
             PixelFormat::L8 => (1, "L", 8),
             PixelFormat::L16 => (1, "I;16", 16),
@@ -76,11 +141,11 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, String> {
     }
     let image = ImageReader::new(reader)
         .with_guessed_format()
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let format = image.format().ok_or("not an image (unrecognised format)")?;
+        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let format = image.format().ok_or(RejectReason::NotAnImage)?;
     let decoder = image
         .into_decoder()
-        .map_err(|e| format!("bad {format:?} header: {e}"))?;
+        .map_err(|e| RejectReason::BadHeader(format!("bad {format:?} header: {e}")))?;
     let (width, height) = decoder.dimensions();
     let color = decoder.color_type();
     Ok(ImageFacts {
@@ -122,7 +187,7 @@ pub fn facts(images: &DataFrame) -> Result<DataFrame> {
 /// [`facts`], with the facts cache kept in `folder`.
 pub fn facts_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
     let paths = frame::strings(images, "path")?;
-    let found: Vec<std::result::Result<ImageFacts, String>> = facts_cached(&paths, folder)
+    let found: Vec<std::result::Result<ImageFacts, RejectReason>> = facts_cached(&paths, folder)
         .into_iter()
         .map(|(_, f)| f)
         .collect();
@@ -151,7 +216,7 @@ pub fn facts_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
             "facts_error".into(),
             found
                 .iter()
-                .map(|r| r.as_ref().err().cloned())
+                .map(|r| r.as_ref().err().map(|e| e.to_string()))
                 .collect::<Vec<_>>(),
         ),
     ];
@@ -168,7 +233,7 @@ pub fn facts_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
 pub(crate) fn facts_cached(
     paths: &[String],
     folder: &Path,
-) -> Vec<(Option<Stamp>, std::result::Result<ImageFacts, String>)> {
+) -> Vec<(Option<Stamp>, std::result::Result<ImageFacts, RejectReason>)> {
     let mut cache = FileFacts::open(folder);
     let found: Vec<(String, Option<Stamp>, bool, _)> = paths
         .par_iter()
@@ -234,15 +299,15 @@ struct FileRecord {
     bytes: u64,
     mtime_ns: i64,
     #[serde(default)]
-    facts: Option<std::result::Result<ImageFacts, String>>,
+    facts: Option<std::result::Result<ImageFacts, RejectReason>>,
     #[serde(default)]
     content_hash: Option<String>,
 }
 
 /// The format of the facts cache: a change makes old files be ignored.
-const FACTS_FORMAT: u32 = 1;
+const FACTS_FORMAT: u32 = 2;
 
-/// The per-file facts cache (`files-v1.json` in the cache folder): header facts and content
+/// The per-file facts cache (`files-v2.json` in the cache folder): header facts and content
 /// hashes, reused while a file keeps its size and modification time. Small (about 200 bytes a
 /// file), so JSON; written to a temporary name and renamed into place like the feature cache.
 pub(crate) struct FileFacts {
@@ -295,7 +360,7 @@ impl FileFacts {
         &self,
         key: &str,
         stamp: &Stamp,
-    ) -> Option<std::result::Result<ImageFacts, String>> {
+    ) -> Option<std::result::Result<ImageFacts, RejectReason>> {
         self.record(key, stamp)?.facts.clone()
     }
 
@@ -307,7 +372,7 @@ impl FileFacts {
         &mut self,
         key: &str,
         stamp: &Stamp,
-        facts: std::result::Result<ImageFacts, String>,
+        facts: std::result::Result<ImageFacts, RejectReason>,
     ) {
         self.record_mut(key, stamp).facts = Some(facts);
     }

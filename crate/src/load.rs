@@ -175,6 +175,30 @@ struct Found {
 }
 
 fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
+    check_root(root)?;
+    let (mut found, mut skipped) = walk(root, options);
+    if found.is_empty() {
+        return Err(Error::EmptyDataset {
+            root: root.to_path_buf(),
+            extensions: options.extensions.join(", "),
+            skipped: skipped.len(),
+        });
+    }
+    // walkdir sorted each folder by name; a full sort by path makes the order independent of that.
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.dedup();
+    let (images, classes) = image_table(&found)?;
+    Ok(Dataset {
+        root: root.to_path_buf(),
+        images,
+        classes,
+        skipped,
+    })
+}
+
+/// The root must be an existing folder.
+fn check_root(root: &Path) -> Result<()> {
     let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::MissingRoot(root.to_path_buf()),
         _ => Error::io(root, e),
@@ -182,7 +206,11 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
     if !meta.is_dir() {
         return Err(Error::RootNotFolder(root.to_path_buf()));
     }
+    Ok(())
+}
 
+/// Every entry under the root, each either an image found or an entry skipped with its reason.
+fn walk(root: &Path, options: &ScanOptions) -> (Vec<Found>, Vec<Skipped>) {
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     let mut walker = walkdir::WalkDir::new(root)
@@ -198,107 +226,92 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
                     .path()
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
-                let reason = match err.io_error() {
-                    Some(io) => io.to_string(),
-                    None => err.to_string(),
-                };
                 skipped.push(Skipped {
                     path,
-                    reason: SkipReason::Unreadable { reason },
+                    reason: unreadable(&err),
                 });
                 continue;
             }
         };
-        let path = entry.path();
         if entry.file_type().is_dir() {
             // A hidden folder (__MACOSX/, .git/) is reported once and not entered.
             if is_hidden(&entry.file_name().to_string_lossy()) {
                 skipped.push(Skipped {
-                    path: path.to_path_buf(),
+                    path: entry.path().to_path_buf(),
                     reason: SkipReason::Hidden,
                 });
                 walker.skip_current_dir();
             }
             continue;
         }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if is_hidden(&name) {
-            skipped.push(Skipped {
-                path: path.to_path_buf(),
-                reason: SkipReason::Hidden,
-            });
-            continue;
+        match classify(root, &entry, options) {
+            Ok(image) => found.push(image),
+            Err(reason) => skipped.push(Skipped {
+                path: entry.path().to_path_buf(),
+                reason,
+            }),
         }
-        let extension = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if !options.extensions.contains(&extension) {
-            skipped.push(Skipped {
-                path: path.to_path_buf(),
-                reason: SkipReason::NotAnImage { extension },
-            });
-            continue;
-        }
-        let folders: Vec<String> = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .parent()
-            .map(|p| {
-                p.components()
-                    .filter_map(|c| match c {
-                        Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (split, class) = match folders.as_slice() {
-            [] => {
-                skipped.push(Skipped {
-                    path: path.to_path_buf(),
-                    reason: SkipReason::NoClassFolder,
-                });
-                continue;
-            }
-            [class] => (SINGLE_SPLIT.to_string(), class.clone()),
-            [split, .., class] => (split.clone(), class.clone()),
-        };
-        let bytes = match entry.metadata() {
-            Ok(m) => m.len(),
-            Err(err) => {
-                let reason = err
-                    .io_error()
-                    .map(|e| e.to_string())
-                    .unwrap_or_else(|| err.to_string());
-                skipped.push(Skipped {
-                    path: path.to_path_buf(),
-                    reason: SkipReason::Unreadable { reason },
-                });
-                continue;
-            }
-        };
-        found.push(Found {
-            patient: patient_id(&name),
-            path: path.to_path_buf(),
-            split,
-            class,
-            bytes,
-        });
     }
+    (found, skipped)
+}
 
-    if found.is_empty() {
-        return Err(Error::EmptyDataset {
-            root: root.to_path_buf(),
-            extensions: options.extensions.join(", "),
-            skipped: skipped.len(),
-        });
+fn unreadable(err: &walkdir::Error) -> SkipReason {
+    let reason = err
+        .io_error()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| err.to_string());
+    SkipReason::Unreadable { reason }
+}
+
+/// A file under the root: an image with its split and class (from its folders), or the reason
+/// it is not one.
+fn classify(
+    root: &Path,
+    entry: &walkdir::DirEntry,
+    options: &ScanOptions,
+) -> std::result::Result<Found, SkipReason> {
+    let path = entry.path();
+    let name = entry.file_name().to_string_lossy().into_owned();
+    if is_hidden(&name) {
+        return Err(SkipReason::Hidden);
     }
-    // walkdir sorted each folder by name; a full sort by path makes the order independent of that.
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    skipped.dedup();
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !options.extensions.contains(&extension) {
+        return Err(SkipReason::NotAnImage { extension });
+    }
+    let folders: Vec<String> = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .parent()
+        .map(|p| {
+            p.components()
+                .filter_map(|c| match c {
+                    Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (split, class) = match folders.as_slice() {
+        [] => return Err(SkipReason::NoClassFolder),
+        [class] => (SINGLE_SPLIT.to_string(), class.clone()),
+        [split, .., class] => (split.clone(), class.clone()),
+    };
+    let bytes = entry.metadata().map_err(|err| unreadable(&err))?.len();
+    Ok(Found {
+        patient: patient_id(&name),
+        path: path.to_path_buf(),
+        split,
+        class,
+        bytes,
+    })
+}
 
+/// The image table of the images found (in their order), and the classes, sorted.
+fn image_table(found: &[Found]) -> Result<(DataFrame, Vec<String>)> {
     let classes: Vec<String> = found
         .iter()
         .map(|f| f.class.clone())
@@ -315,13 +328,7 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
         "patient" => found.iter().map(|f| f.patient.clone()).collect::<Vec<_>>(),
     )
     .ctx("building the image table")?;
-
-    Ok(Dataset {
-        root: root.to_path_buf(),
-        images: frame::fresh(&images),
-        classes,
-        skipped,
-    })
+    Ok((frame::fresh(&images), classes))
 }
 
 fn is_hidden(name: &str) -> bool {

@@ -551,7 +551,7 @@ impl FeaturesReport {
         let files = features.rows() + features.rejects.len();
         Ok(FeaturesReport {
             out: out.to_path_buf(),
-            settings: features.options.key(),
+            settings: features.options().key(),
             rows: features.rows(),
             cols: features.cols(),
             decoded: features.decoded,

@@ -340,7 +340,7 @@ impl Run {
             .collect();
         Ok(Summary {
             data: self.dataset.root.clone(),
-            settings: self.features.options.key(),
+            settings: self.features.options().key(),
             counts: subsets
                 .into_iter()
                 .zip(classes)

@@ -215,101 +215,135 @@ fn resolve(amount: Option<Amount>, default: usize, pool: usize, what: &str) -> R
 /// Errors when the requested sizes do not fit the pool (they would empty the training set).
 pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
     let rows = read_rows(images, &["path", "split", "class"], "resplitting")?;
-    let n = rows.path.len();
-    // The pool: the training split, the val folder when folded in, and for a dataset without
-    // split folders (`root/CLASS/*`) its one split, so any folder-per-class dataset resplits.
-    let in_pool = |i: usize| {
-        let split = rows.split[i].as_str();
-        split == "train"
-            || split == crate::load::SINGLE_SPLIT
-            || (split == "val" && options.val_folder == ValFolder::Fold)
+    let in_pool = |i: usize| in_pool(&rows, options, i);
+    let pool: Vec<usize> = (0..rows.path.len()).filter(|&i| in_pool(i)).collect();
+    let (n_test, n_val) = sizes(&rows, options, pool.len())?;
+    let hashes = match content_hashes(images)? {
+        Some(hashes) => hashes,
+        None => hash_files(&rows.path, &options.cache_folder()),
     };
-    let pool: Vec<usize> = (0..n).filter(|&i| in_pool(i)).collect();
-    if pool.is_empty() {
-        return Err(Error::InvalidInput(
-            "resplitting needs a `train` split (or a dataset without split folders) to draw from; this table has none (its splits: "
-                .to_string()
-                + &rows
-                    .split
-                    .iter()
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-                + ")",
-        ));
+    let keys = Keys {
+        rows: &rows,
+        hashes: &hashes,
+        by_patient: options.by_patient,
+    };
+    // Images outside the pool keep their folder's name as their subset (test, val, any other).
+    let mut subset: Vec<Option<&str>> = (0..rows.path.len())
+        .map(|i| (!in_pool(i)).then(|| rows.split[i].as_str()))
+        .collect();
+    let mut units = units_of(&pool, &keys);
+    let forced_test = pin_to_outside(&mut units, &keys, &in_pool, &mut subset);
+    let strata = shuffled_strata(units, &rows.class, options);
+    draw(
+        &strata,
+        n_test.saturating_sub(forced_test),
+        n_val,
+        &mut subset,
+    );
+
+    let mut out = frame::fresh(images);
+    let column: Vec<&str> = subset.iter().map(|s| s.unwrap_or("train")).collect();
+    out.with_column(Column::new("subset".into(), column))
+        .ctx("adding the subset column")?;
+    if !frame::has_column(images, "content_hash") {
+        out.with_column(Column::new("content_hash".into(), hashes))
+            .ctx("adding content hashes")?;
     }
-    let n_test = resolve(options.test, REPORT_TEST, pool.len(), "test")?;
-    let n_val = resolve(
-        options.validation,
-        REPORT_VALIDATION,
-        pool.len(),
-        "validation",
-    )?;
-    if n_test + n_val >= pool.len() {
+    Ok(frame::fresh(&out))
+}
+
+/// The pool the new subsets are drawn from: the training split, the val folder when folded
+/// in, and for a dataset without split folders (`root/CLASS/*`) its one split, so any
+/// folder-per-class dataset resplits.
+fn in_pool(rows: &Rows, options: &ResplitOptions, i: usize) -> bool {
+    let split = rows.split[i].as_str();
+    split == "train"
+        || split == crate::load::SINGLE_SPLIT
+        || (split == "val" && options.val_folder == ValFolder::Fold)
+}
+
+/// How many images go to test and to validation; an error when the pool is empty or the
+/// sizes would leave nothing to train on.
+fn sizes(rows: &Rows, options: &ResplitOptions, pool: usize) -> Result<(usize, usize)> {
+    if pool == 0 {
+        let splits: std::collections::BTreeSet<&String> = rows.split.iter().collect();
         return Err(Error::InvalidInput(format!(
-            "cannot move {n_test} images to test and {n_val} to validation from a pool of {} training images: \
-             nothing would be left to train on (ask for fewer, or use fractions)",
-            pool.len()
+            "resplitting needs a `train` split (or a dataset without split folders) to draw from; this table has none (its splits: {})",
+            splits.into_iter().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
+    let n_test = resolve(options.test, REPORT_TEST, pool, "test")?;
+    let n_val = resolve(options.validation, REPORT_VALIDATION, pool, "validation")?;
+    if n_test + n_val >= pool {
+        return Err(Error::InvalidInput(format!(
+            "cannot move {n_test} images to test and {n_val} to validation from a pool of {pool} training images: \
+             nothing would be left to train on (ask for fewer, or use fractions)"
+        )));
+    }
+    Ok((n_test, n_val))
+}
 
-    // Units: a patient's images together (or each image alone), and identical files together,
-    // so neither a patient nor a duplicated image can straddle two subsets. Keyed so their
-    // order is stable.
-    let hashes = match content_hashes(images)? {
-        Some(hashes) => Some(hashes),
-        None => Some(hash_files(&rows.path, &options.cache_folder())),
-    };
-    let mut parent: Vec<usize> = (0..n).collect();
+/// What ties images together: the same patient (when grouping by patient) or the same content.
+struct Keys<'a> {
+    rows: &'a Rows,
+    hashes: &'a [Option<String>],
+    by_patient: bool,
+}
+
+impl Keys<'_> {
+    fn of(&self, i: usize) -> impl Iterator<Item = String> + '_ {
+        let patient = self.rows.patient[i]
+            .as_deref()
+            .filter(|_| self.by_patient)
+            .map(|p| format!("p:{p}"));
+        let hash = self.hashes[i].as_deref().map(|h| format!("h:{h}"));
+        patient.into_iter().chain(hash)
+    }
+}
+
+/// Units: a patient's images together (or each image alone), and identical files together, so
+/// neither a patient nor a duplicated image can straddle two subsets. Keyed by their first
+/// path so their order is stable.
+fn units_of(pool: &[usize], keys: &Keys) -> BTreeMap<String, Vec<usize>> {
+    let mut parent: Vec<usize> = (0..keys.rows.path.len()).collect();
     let mut first_of: HashMap<String, usize> = HashMap::new();
-    for &i in &pool {
-        let mut keys = Vec::new();
-        if let (Some(p), true) = (&rows.patient[i], options.by_patient) {
-            keys.push(format!("p:{p}"));
-        }
-        if let Some(Some(h)) = hashes.as_ref().map(|h| &h[i]) {
-            keys.push(format!("h:{h}"));
-        }
-        for key in keys {
+    for &i in pool {
+        for key in keys.of(i) {
             let j = *first_of.entry(key).or_insert(i);
             union(&mut parent, i, j);
         }
     }
     let mut units: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for &i in &pool {
+    for &i in pool {
         let root = find(&mut parent, i);
-        units.entry(rows.path[root].clone()).or_default().push(i);
+        units
+            .entry(keys.rows.path[root].clone())
+            .or_default()
+            .push(i);
     }
-    // Images outside the pool keep their folder's name as their subset (test, val, any other).
-    let mut subset: Vec<Option<&str>> = (0..n)
-        .map(|i| (!in_pool(i)).then(|| rows.split[i].as_str()))
-        .collect();
-    // A pool unit that shares a patient or a file content with an image outside the pool (the
-    // kept test folder, say) joins that image's subset, or it would leak.
-    let keys_of = |i: usize| {
-        let patient = rows.patient[i]
-            .as_deref()
-            .filter(|_| options.by_patient)
-            .map(|p| format!("p:{p}"));
-        let hash = hashes
-            .as_ref()
-            .and_then(|h| h[i].as_deref())
-            .map(|h| format!("h:{h}"));
-        patient.into_iter().chain(hash)
-    };
-    let mut outside: HashMap<String, &str> = HashMap::new();
-    for i in (0..n).filter(|&i| !in_pool(i)) {
-        for key in keys_of(i) {
-            outside.entry(key).or_insert(rows.split[i].as_str());
+    units
+}
+
+/// A pool unit that shares a patient or a file content with an image outside the pool (the
+/// kept test folder, say) joins that image's subset, or it would leak. Returns how many images
+/// were so put in test.
+fn pin_to_outside<'a>(
+    units: &mut BTreeMap<String, Vec<usize>>,
+    keys: &Keys<'a>,
+    in_pool: &dyn Fn(usize) -> bool,
+    subset: &mut [Option<&'a str>],
+) -> usize {
+    let mut outside: HashMap<String, &'a str> = HashMap::new();
+    for i in (0..keys.rows.path.len()).filter(|&i| !in_pool(i)) {
+        for key in keys.of(i) {
+            outside.entry(key).or_insert(keys.rows.split[i].as_str());
         }
     }
     let mut forced_test = 0;
     units.retain(|_, members| {
         let Some(target) = members
             .iter()
-            .find_map(|&i| keys_of(i).find_map(|k| outside.get(&k).copied()))
+            .find_map(|&i| keys.of(i).find_map(|k| outside.get(&k).copied()))
         else {
             return true;
         };
@@ -321,27 +355,45 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
         }
         false
     });
+    forced_test
+}
 
+/// The units shuffled with the seed, then grouped in strata: by each unit's majority class
+/// when stratifying, else one stratum.
+fn shuffled_strata(
+    units: BTreeMap<String, Vec<usize>>,
+    class: &[String],
+    options: &ResplitOptions,
+) -> BTreeMap<String, Vec<Vec<usize>>> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut units: Vec<Vec<usize>> = units.into_values().collect();
     units.shuffle(&mut rng);
-    // Strata: by the unit's majority class when stratifying, else one stratum.
     let mut strata: BTreeMap<String, Vec<Vec<usize>>> = BTreeMap::new();
     for unit in units {
         let key = if options.stratify {
-            majority_class(&unit, &rows.class)
+            majority_class(&unit, class)
         } else {
             String::new()
         };
         strata.entry(key).or_default().push(unit);
     }
+    strata
+}
+
+/// Fills test, then validation, from each stratum in proportion to its size (whole units only,
+/// in shuffled order); the units left are train.
+fn draw(
+    strata: &BTreeMap<String, Vec<Vec<usize>>>,
+    n_test: usize,
+    n_val: usize,
+    subset: &mut [Option<&str>],
+) {
     let sizes: Vec<(String, usize)> = strata
         .iter()
         .map(|(k, u)| (k.clone(), u.iter().map(Vec::len).sum()))
         .collect();
     let total: usize = sizes.iter().map(|s| s.1).sum();
-    let test_left = n_test.saturating_sub(forced_test);
-    let test_quota = largest_remainder(test_left, &sizes, total);
+    let test_quota = largest_remainder(n_test, &sizes, total);
     let val_quota = largest_remainder(n_val, &sizes, total);
     for (units, (tq, vq)) in strata.values().zip(test_quota.into_iter().zip(val_quota)) {
         let mut taken = vec![false; units.len()];
@@ -368,15 +420,6 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
             }
         }
     }
-    let mut out = frame::fresh(images);
-    let column: Vec<&str> = subset.iter().map(|s| s.unwrap_or("train")).collect();
-    out.with_column(Column::new("subset".into(), column))
-        .ctx("adding the subset column")?;
-    if let (false, Some(hashes)) = (frame::has_column(images, "content_hash"), hashes) {
-        out.with_column(Column::new("content_hash".into(), hashes))
-            .ctx("adding content hashes")?;
-    }
-    Ok(frame::fresh(&out))
 }
 
 /// The `content_hash` column, when the table has one.

@@ -141,7 +141,7 @@ fn every_bad_file_is_decoded_or_rejected_with_its_reason_and_the_run_completes()
     assert_eq!(dataset.len(), expected.len() + 2);
     let features = decode::features(&dataset.images, &quiet()).unwrap();
     assert_eq!(features.rows() + features.rejects.len(), dataset.len());
-    let decoded = strings(&features.images, "path");
+    let decoded = strings(&features.images(), "path");
     for (name, outcome) in &expected {
         let reject = features
             .rejects
@@ -168,7 +168,7 @@ fn every_bad_file_is_decoded_or_rejected_with_its_reason_and_the_run_completes()
     assert!(strings(&table, "reason").iter().all(|r| !r.is_empty()));
     // Every decoded row is 22,500 values in [0, 1].
     assert_eq!(features.cols(), 22_500);
-    assert!(features.matrix.iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(features.matrix().iter().all(|v| (0.0..=1.0).contains(v)));
 }
 
 #[test]
@@ -288,10 +288,10 @@ fn features_follow_the_table_order_and_match_single_file_decoding() {
     assert_eq!((features.rows(), features.cols()), (16, 32 * 32));
     assert!(features.rejects.is_empty());
     assert_eq!(
-        strings(&features.images, "path"),
+        strings(&features.images(), "path"),
         strings(&dataset.images, "path")
     );
-    assert_eq!(features.labels.iter().filter(|&&l| l == 1).count(), 8);
+    assert_eq!(features.labels().iter().filter(|&&l| l == 1).count(), 8);
     let paths = strings(&dataset.images, "path");
     for i in [0, 7, 15] {
         let one = decode::decode_file(&paths[i], &quiet().size(32)).unwrap();
@@ -309,7 +309,7 @@ fn features_follow_the_table_order_and_match_single_file_decoding() {
         .unwrap()
         .clone();
     assert_eq!(images.iter().flatten().collect::<Vec<_>>(), [8, 8, 16]);
-    let mean0 = frame::column(&features.images, "mean")
+    let mean0 = frame::column(&features.images(), "mean")
         .unwrap()
         .f64()
         .unwrap()
@@ -346,13 +346,13 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
         second.decoded, 0,
         "an unchanged dataset loads from the cache"
     );
-    assert_eq!(second.matrix, first.matrix);
-    assert_eq!(second.histograms, first.histograms);
+    assert_eq!(second.matrix(), first.matrix());
+    assert_eq!(second.histograms(), first.histograms());
 
     // Header facts and content hashes are cached per file too.
     let facts_before = facts::facts_in(&images, &cache).unwrap();
     let hashes_before = split::add_content_hash_in(&images, &cache).unwrap();
-    assert!(cache.join("files-v1.json").exists());
+    assert!(cache.join("files-v2.json").exists());
     assert_eq!(facts::facts_in(&images, &cache).unwrap(), facts_before);
     assert_eq!(
         split::add_content_hash_in(&images, &cache).unwrap(),
@@ -404,7 +404,7 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
     std::fs::write(&file, b"not arrow").unwrap();
     let fourth = decode::features(&images, &options).unwrap();
     assert_eq!(fourth.decoded, fourth.rows());
-    assert_eq!(fourth.matrix, third.matrix);
+    assert_eq!(fourth.matrix(), third.matrix());
     // A half-written cache (a crash before the rename) leaves no temporary file that loads.
     let leftovers: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()

@@ -7,7 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xray_lab::prelude::*;
 use xray_lab::train::linear::{LogisticParameters, LogisticRegression, RidgeRegression};
-use xray_lab::train::tree::{DecisionTree, TreeParameters};
+use xray_lab::train::tree::{DecisionTree, RandomForest, TreeParameters};
+use xray_lab::train::Estimator;
 
 /// A random problem: `n` rows of `p` values in [0, 1], labels from a noisy linear rule.
 fn problem(n: usize, p: usize, seed: u64) -> Samples {
@@ -70,7 +71,7 @@ fn direct_ridge(x: &Samples, alpha: f64) -> (Vec<f64>, f64) {
             for k in 0..=p {
                 a[j][k] += r[j] * r[k];
             }
-            b[j] += r[j] * x.y[i] as f64;
+            b[j] += r[j] * x.y()[i] as f64;
         }
     }
     for (j, a) in a.iter_mut().enumerate().take(p) {
@@ -122,12 +123,12 @@ fn ridge_path_picks_the_penalty_with_the_lowest_validation_error() {
 /// Logistic regression by Newton's method in f64 (p small): the direct reference.
 fn newton_logistic(x: &Samples, penalty: f64) -> Vec<f64> {
     let (n, p) = (x.rows(), x.cols());
-    let positives = x.y.iter().filter(|&&y| y == 1).count() as f64;
+    let positives = x.y().iter().filter(|&&y| y == 1).count() as f64;
     let weight = [
         n as f64 / (2.0 * (n as f64 - positives)),
         n as f64 / (2.0 * positives),
     ];
-    let total: f64 = x.y.iter().map(|&y| weight[y as usize]).sum();
+    let total: f64 = x.y().iter().map(|&y| weight[y as usize]).sum();
     let mut theta = vec![0.0; p + 1];
     for _ in 0..50 {
         let mut g = vec![0.0; p + 1];
@@ -137,9 +138,9 @@ fn newton_logistic(x: &Samples, penalty: f64) -> Vec<f64> {
             r.push(1.0);
             let z: f64 = r.iter().zip(&theta).map(|(a, b)| a * b).sum();
             let s = 1.0 / (1.0 + (-z).exp());
-            let w = weight[x.y[i] as usize] / total;
+            let w = weight[x.y()[i] as usize] / total;
             for j in 0..=p {
-                g[j] += w * (s - x.y[i] as f64) * r[j];
+                g[j] += w * (s - x.y()[i] as f64) * r[j];
                 for k in 0..=p {
                     h[j][k] += w * s * (1.0 - s) * r[j] * r[k];
                 }
@@ -184,7 +185,7 @@ fn logistic_regression_with_more_features_than_images_agrees_with_newtons_method
         .chain([0])
         .flat_map(|i| base.row(i).to_vec())
         .collect();
-    let labels: Vec<u32> = (0..40).chain([0]).map(|i| base.y[i]).collect();
+    let labels: Vec<u32> = (0..40).chain([0]).map(|i| base.y()[i]).collect();
     let x = Samples::new(rows, 90, labels).unwrap();
     let penalty = 0.05;
     let params = LogisticParameters {
@@ -323,12 +324,20 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
         assert_eq!(a.estimator, b.estimator, "{} differs between runs", a.kind);
         assert_eq!(a.threshold.to_bits(), b.threshold.to_bits());
     }
-    // Another seed: another forest.
-    let other = train::evaluate(&features, &options.clone().seed(7)).unwrap();
-    assert_ne!(
+    // Another seed: another forest (the forest alone, on the block means it reads).
+    let pooled = Samples::from_features(&features, "train")
+        .unwrap()
+        .pooled(options.pool)
+        .unwrap();
+    let forest = |seed: u64| {
+        let params = options.clone().seed(seed).forest;
+        RandomForest::fit(&pooled, &params).unwrap()
+    };
+    assert_eq!(
         evaluation.model(ModelKind::RandomForest).unwrap().estimator,
-        other.model(ModelKind::RandomForest).unwrap().estimator
+        Estimator::Forest(forest(42))
     );
+    assert_ne!(forest(42), forest(7));
 
     // The model figures draw something in both formats, and say so when asked for nothing.
     let figures = [
@@ -384,7 +393,10 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     assert_eq!(files.len(), evaluation.models.len());
     // Every kind: pixels, block means, components of block means, and file facts. (The linear
     // regression's file prediction is its score clipped to [0, 1].)
-    let test_paths = Samples::from_features(&features, "test").unwrap().paths;
+    let test_paths = Samples::from_features(&features, "test")
+        .unwrap()
+        .paths()
+        .to_vec();
     for kind in ModelKind::ALL {
         let scored = evaluation.result(kind, "test").unwrap();
         let model = Model::load(saved.path().join(format!("{}.json", kind.file_stem()))).unwrap();
@@ -399,7 +411,7 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
 
     // Features decoded with other settings are refused, naming both.
     let other_size = decode::features(
-        &features.images,
+        &features.images(),
         &DecodeOptions::new()
             .size(64)
             .progress(Progress::Quiet)

@@ -58,10 +58,8 @@ use tree::{DecisionTree, ForestParameters, RandomForest, TreeParameters};
 pub struct Samples {
     x: Vec<f32>,
     cols: usize,
-    /// The label of each row: 0 NORMAL, 1 PNEUMONIA.
-    pub y: Vec<u32>,
-    /// The file of each row, when known.
-    pub paths: Vec<String>,
+    y: Vec<u32>,
+    paths: Vec<String>,
 }
 
 impl Samples {
@@ -89,16 +87,19 @@ impl Samples {
 
     /// The rows of `features` whose `subset` column (or, when there is none, `split`) is
     /// `subset`, in their order.
-    pub fn from_features(features: &Features, subset: &str) -> Result<Samples> {
-        let rows = subset_rows(&features.images, subset)?;
+    pub fn from_features(features: &Features, subset: impl Into<Subset>) -> Result<Samples> {
+        let rows = subset_rows(features.images(), &subset.into())?;
         let cols = features.cols();
         let mut x = Vec::with_capacity(rows.len() * cols);
         for &i in &rows {
             x.extend_from_slice(features.row(i));
         }
-        let paths = crate::frame::strings(&features.images, "path")?;
-        let mut samples =
-            Samples::new(x, cols, rows.iter().map(|&i| features.labels[i]).collect())?;
+        let paths = crate::frame::strings(features.images(), "path")?;
+        let mut samples = Samples::new(
+            x,
+            cols,
+            rows.iter().map(|&i| features.labels()[i]).collect(),
+        )?;
         samples.paths = rows.iter().map(|&i| paths[i].clone()).collect();
         Ok(samples)
     }
@@ -106,25 +107,25 @@ impl Samples {
     /// File facts that are not pixels, for the shortcut check: file size (kB), width, height,
     /// aspect ratio (width / height) and channels, of the rows of `features` in `subset`.
     /// Read from the file headers (cached), not decoded.
-    pub fn facts_of(features: &Features, subset: &str) -> Result<Samples> {
-        let mut each = Self::facts_of_each(features, &[subset])?;
+    pub fn facts_of(features: &Features, subset: impl Into<Subset>) -> Result<Samples> {
+        let mut each = Self::facts_of_each(features, &[subset.into()])?;
         Ok(each.remove(0))
     }
 
     /// [`Samples::facts_of`] for several subsets, with one pass over the facts cache (which
     /// is one JSON file for every dataset seen, so opening it costs a parse).
-    pub(crate) fn facts_of_each(features: &Features, subsets: &[&str]) -> Result<Vec<Samples>> {
-        let all = crate::frame::strings(&features.images, "path")?;
+    pub(crate) fn facts_of_each(features: &Features, subsets: &[Subset]) -> Result<Vec<Samples>> {
+        let all = crate::frame::strings(features.images(), "path")?;
         let rows: Vec<Vec<usize>> = subsets
             .iter()
-            .map(|s| subset_rows(&features.images, s))
+            .map(|s| subset_rows(features.images(), s))
             .collect::<Result<_>>()?;
         let wanted: Vec<String> = rows.iter().flatten().map(|&i| all[i].clone()).collect();
         let mut facts = wanted
             .iter()
             .zip(crate::facts::facts_cached(
                 &wanted,
-                &features.options.cache_folder(),
+                &features.options().cache_folder(),
             ))
             .map(|(path, (stamp, facts))| file_facts(Path::new(path), stamp, facts));
         let mut paths = wanted.iter().cloned();
@@ -137,12 +138,21 @@ impl Samples {
                 let mut samples = Samples::new(
                     x,
                     FACTS.len(),
-                    rows.iter().map(|&i| features.labels[i]).collect(),
+                    rows.iter().map(|&i| features.labels()[i]).collect(),
                 )?;
                 samples.paths = paths.by_ref().take(rows.len()).collect();
                 Ok(samples)
             })
             .collect()
+    }
+
+    /// The label of each row: 0 NORMAL, 1 PNEUMONIA.
+    pub fn y(&self) -> &[u32] {
+        &self.y
+    }
+    /// The file of each row, when known.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
     }
 
     /// How many rows.
@@ -191,7 +201,7 @@ pub const FACTS: [&str; 5] = ["file kB", "width", "height", "aspect", "channels"
 fn file_facts(
     path: &Path,
     stamp: Option<crate::files::Stamp>,
-    facts: std::result::Result<crate::facts::ImageFacts, String>,
+    facts: std::result::Result<crate::facts::ImageFacts, crate::facts::RejectReason>,
 ) -> Result<[f32; 5]> {
     let bytes = match stamp {
         Some(stamp) => stamp.bytes,
@@ -199,7 +209,7 @@ fn file_facts(
             .map_err(|e| Error::io(path, e))?
             .len(),
     };
-    let facts = facts.map_err(|reason| Error::Image {
+    let facts = facts.map_err(|reason| Error::Decode {
         path: path.to_path_buf(),
         reason,
     })?;
@@ -230,12 +240,12 @@ fn pool_row(row: &[f32], side: usize, factor: usize) -> Vec<f32> {
     pooled
 }
 
-fn subset_rows(images: &DataFrame, subset: &str) -> Result<Vec<usize>> {
+fn subset_rows(images: &DataFrame, subset: &Subset) -> Result<Vec<usize>> {
     let column = crate::subset::column_of(images, "choosing a subset's rows")?;
     Ok(crate::frame::strings(images, column)?
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.as_str() == subset)
+        .filter(|(_, s)| subset == s.as_str())
         .map(|(i, _)| i)
         .collect())
 }
@@ -339,8 +349,9 @@ impl Model {
     }
 
     /// Scores of decoded features, which must have been decoded with this model's settings.
-    pub fn scores_of(&self, features: &Features, subset: &str) -> Result<Vec<f64>> {
-        self.check_decode(&features.options)?;
+    pub fn scores_of(&self, features: &Features, subset: impl Into<Subset>) -> Result<Vec<f64>> {
+        let subset = subset.into();
+        self.check_decode(features.options())?;
         let x = match &self.input {
             Input::Pixels => Samples::from_features(features, subset)?,
             Input::Pooled { factor } => {
@@ -585,9 +596,38 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     options.check()?;
     let start = Instant::now();
     let names = [&options.train, &options.validation, &options.test];
+    let pixels = pixel_samples(features, names)?;
+    let mut scorer = Scorer {
+        names,
+        decode: features.options().clone(),
+        models: Vec::new(),
+        results: Vec::new(),
+    };
+    let ridge_path = fit_linear(&pixels, options, &mut scorer)?;
+    fit_trees(pixels, options, &mut scorer)?;
+    if options.shortcut {
+        fit_shortcuts(features, names, options, &mut scorer)?;
+    }
+    let sizes = [0, 1, 2].map(|k| {
+        subset_rows(features.images(), names[k])
+            .map(|r| r.len())
+            .unwrap_or(0)
+    });
+    Ok(Evaluation {
+        models: scorer.models,
+        results: scorer.results,
+        ridge_path,
+        sizes,
+        subsets: names.map(Subset::clone),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The pixels of train, validation and test; an error when one lacks a class.
+fn pixel_samples(features: &Features, names: [&Subset; 3]) -> Result<Vec<Samples>> {
     let pixels: Vec<Samples> = names
         .iter()
-        .map(|s| Samples::from_features(features, s.name()))
+        .map(|s| Samples::from_features(features, (*s).clone()))
         .collect::<Result<_>>()?;
     for (samples, name) in pixels.iter().zip(names) {
         let positives = samples.y.iter().filter(|&&y| y == 1).count();
@@ -599,69 +639,90 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
             )));
         }
     }
-    let decode = features.options.clone();
-    let mut models = Vec::new();
-    let mut ridge_path = Vec::new();
-    let mut results = Vec::new();
-    let add = |kind: ModelKind,
-               estimator: Estimator,
-               input: Input,
-               data: &[Samples],
-               fit_seconds: f64,
-               results: &mut Vec<Scored>|
-     -> Result<Model> {
+    Ok(pixels)
+}
+
+/// Scores each fitted model on train, validation and test, chooses its threshold on
+/// validation, and keeps the model and its results.
+struct Scorer<'a> {
+    names: [&'a Subset; 3],
+    decode: DecodeOptions,
+    models: Vec<Model>,
+    results: Vec<Scored>,
+}
+
+impl Scorer<'_> {
+    fn add(
+        &mut self,
+        kind: ModelKind,
+        estimator: Estimator,
+        input: Input,
+        data: &[Samples],
+        fit_seconds: f64,
+    ) -> Result<()> {
         let scores: Vec<Vec<f64>> = data
             .iter()
             .map(|x| estimator.scores(x))
             .collect::<Result<_>>()?;
         let threshold = metrics::best_threshold(&scores[1], &data[1].y);
-        for ((x, s), subset) in data.iter().zip(&scores).zip(names) {
-            results.push(Scored {
+        for ((x, s), subset) in data.iter().zip(&scores).zip(self.names) {
+            self.results.push(Scored {
                 model: kind,
-                features: input.describe(&decode),
+                features: input.describe(&self.decode),
                 subset: subset.clone(),
                 metrics: Metrics::new(s, &x.y, threshold),
                 roc: metrics::roc_curve(s, &x.y),
                 scores: s.iter().copied().zip(x.y.iter().copied()).collect(),
             });
         }
-        Ok(Model {
+        self.models.push(Model {
             kind,
             estimator,
             input,
-            decode: decode.clone(),
+            decode: self.decode.clone(),
             threshold,
             fit_seconds,
-        })
-    };
+        });
+        Ok(())
+    }
+}
 
+/// The report's linear regression (its penalty chosen on validation) and logistic regression,
+/// both on the pixels. Returns the penalty search.
+fn fit_linear(
+    pixels: &[Samples],
+    options: &TrainOptions,
+    scorer: &mut Scorer,
+) -> Result<Vec<(f64, f64)>> {
     // Both linear models start from the same centred pixels and Gram matrix (about 0.5 s and
     // 250 MB at full scale), so it is built once; its time counts in the first model's fit.
     let t = Instant::now();
     let centred = linear::Centred::new(&pixels[0])?;
     let (ridge, path) =
         RidgeRegression::fit_path_centred(&centred, &pixels[1], &options.ridge_penalties)?;
-    ridge_path.extend(path);
-    models.push(add(
+    scorer.add(
         ModelKind::LinearRegression,
         Estimator::Ridge(ridge),
         Input::Pixels,
-        &pixels,
+        pixels,
         t.elapsed().as_secs_f64(),
-        &mut results,
-    )?);
-
+    )?;
     let t = Instant::now();
     let logistic = LogisticRegression::fit_with(&pixels[0], &options.logistic, Some(&centred))?;
     drop(centred);
-    models.push(add(
+    scorer.add(
         ModelKind::LogisticRegression,
         Estimator::Logistic(logistic),
         Input::Pixels,
-        &pixels,
+        pixels,
         t.elapsed().as_secs_f64(),
-        &mut results,
-    )?);
+    )?;
+    Ok(path)
+}
+
+/// The decision tree (principal components of coarse block means) and the random forest
+/// (block means). Takes the pixels to free them once the block means are made.
+fn fit_trees(pixels: Vec<Samples>, options: &TrainOptions, scorer: &mut Scorer) -> Result<()> {
     // Block means come from the pixel rows already gathered, not from a second copy of them.
     let pooled: Vec<Samples> = pixels
         .iter()
@@ -683,7 +744,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         .map(|x| pca.transform(x))
         .collect::<Result<_>>()?;
     let tree = DecisionTree::fit(&projected[0], &options.tree)?;
-    models.push(add(
+    scorer.add(
         ModelKind::DecisionTree,
         Estimator::Tree(tree),
         Input::Components {
@@ -692,11 +753,10 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         },
         &projected,
         t.elapsed().as_secs_f64(),
-        &mut results,
-    )?);
+    )?;
     let t = Instant::now();
     let forest = RandomForest::fit(&pooled[0], &options.forest)?;
-    models.push(add(
+    scorer.add(
         ModelKind::RandomForest,
         Estimator::Forest(forest),
         Input::Pooled {
@@ -704,53 +764,42 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         },
         &pooled,
         t.elapsed().as_secs_f64(),
-        &mut results,
-    )?);
+    )
+}
 
-    if options.shortcut {
-        let facts = Samples::facts_of_each(features, &names.map(Subset::name))?;
-        let t = Instant::now();
-        let logistic = LogisticRegression::fit(
-            &facts[0],
-            &options
-                .logistic
-                .clone()
-                .with_standardize(true)
-                .with_penalty(1e-3),
-        )?;
-        models.push(add(
-            ModelKind::ShortcutLogistic,
-            Estimator::Logistic(logistic),
-            Input::Facts,
-            &facts,
-            t.elapsed().as_secs_f64(),
-            &mut results,
-        )?);
-        let t = Instant::now();
-        let forest = RandomForest::fit(&facts[0], &options.forest)?;
-        models.push(add(
-            ModelKind::ShortcutForest,
-            Estimator::Forest(forest),
-            Input::Facts,
-            &facts,
-            t.elapsed().as_secs_f64(),
-            &mut results,
-        )?);
-    }
-
-    let sizes = [0, 1, 2].map(|k| {
-        subset_rows(&features.images, names[k].name())
-            .map(|r| r.len())
-            .unwrap_or(0)
-    });
-    Ok(Evaluation {
-        models,
-        results,
-        ridge_path,
-        sizes,
-        subsets: names.map(Subset::clone),
-        seconds: start.elapsed().as_secs_f64(),
-    })
+/// The shortcut checks: logistic regression and a forest on file facts, not pixels.
+fn fit_shortcuts(
+    features: &Features,
+    names: [&Subset; 3],
+    options: &TrainOptions,
+    scorer: &mut Scorer,
+) -> Result<()> {
+    let facts = Samples::facts_of_each(features, &names.map(Subset::clone))?;
+    let t = Instant::now();
+    let logistic = LogisticRegression::fit(
+        &facts[0],
+        &options
+            .logistic
+            .clone()
+            .with_standardize(true)
+            .with_penalty(1e-3),
+    )?;
+    scorer.add(
+        ModelKind::ShortcutLogistic,
+        Estimator::Logistic(logistic),
+        Input::Facts,
+        &facts,
+        t.elapsed().as_secs_f64(),
+    )?;
+    let t = Instant::now();
+    let forest = RandomForest::fit(&facts[0], &options.forest)?;
+    scorer.add(
+        ModelKind::ShortcutForest,
+        Estimator::Forest(forest),
+        Input::Facts,
+        &facts,
+        t.elapsed().as_secs_f64(),
+    )
 }
 
 impl Evaluation {
