@@ -41,7 +41,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use image::{GrayImage, ImageDecoder, ImageReader};
+use image::{GrayImage, ImageDecoder};
 use jpeg_decoder::PixelFormat;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -652,13 +652,7 @@ fn decode_jpeg_rust(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage
 }
 
 fn decode_other(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
-    let format = reader.format().ok_or(RejectReason::NotAnImage)?;
-    let decoder = reader
-        .into_decoder()
-        .map_err(|e| RejectReason::BadHeader(format!("bad {format:?} header: {e}")))?;
+    let (format, decoder) = crate::facts::open_decoder(Cursor::new(bytes))?;
     let (w, h) = decoder.dimensions();
     check_pixels(w as u64, h as u64, options)?;
     let image = image::DynamicImage::from_decoder(decoder)

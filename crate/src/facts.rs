@@ -139,13 +139,7 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> 
             progressive: Some(info.coding_process == CodingProcess::DctProgressive),
         });
     }
-    let image = ImageReader::new(reader)
-        .with_guessed_format()
-        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
-    let format = image.format().ok_or(RejectReason::NotAnImage)?;
-    let decoder = image
-        .into_decoder()
-        .map_err(|e| RejectReason::BadHeader(format!("bad {format:?} header: {e}")))?;
+    let (format, decoder) = open_decoder(reader)?;
     let (width, height) = decoder.dimensions();
     let color = decoder.color_type();
     Ok(ImageFacts {
@@ -157,6 +151,21 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> 
         format: format!("{format:?}").to_lowercase(),
         progressive: None,
     })
+}
+
+/// The format of an image that is not a JPEG (guessed from its first bytes) and a decoder for
+/// it that has read its header: shared by [`read_facts`] and decoding.
+pub(crate) fn open_decoder<'a, R: std::io::BufRead + std::io::Seek + 'a>(
+    reader: R,
+) -> std::result::Result<(image::ImageFormat, impl ImageDecoder + 'a), RejectReason> {
+    let image = ImageReader::new(reader)
+        .with_guessed_format()
+        .map_err(|e| RejectReason::Unreadable(e.to_string()))?;
+    let format = image.format().ok_or(RejectReason::NotAnImage)?;
+    let decoder = image
+        .into_decoder()
+        .map_err(|e| RejectReason::BadHeader(format!("bad {format:?} header: {e}")))?;
+    Ok((format, decoder))
 }
 
 fn mode_name(color: image::ColorType) -> &'static str {
