@@ -598,12 +598,7 @@ extern "C-unwind" fn libjpeg_fatal(cinfo: &mut mozjpeg_sys::jpeg_common_struct) 
 /// JPEG decoding in pure Rust (jpeg-decoder): CMYK/YCCK (Adobe) and 12/16-bit files.
 fn decode_jpeg_rust(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder
-        .read_info()
-        .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
-    let info = decoder
-        .info()
-        .ok_or_else(|| RejectReason::BadHeader("bad JPEG header".into()))?;
+    let info = crate::facts::jpeg_info(&mut decoder)?;
     let (w, h) = (info.width as u32, info.height as u32);
     check_pixels(w as u64, h as u64, options)?;
     let (mut out_w, mut out_h) = (w, h);

@@ -117,12 +117,7 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> 
     }
     if magic == [0xFF, 0xD8, 0xFF] {
         let mut decoder = jpeg_decoder::Decoder::new(reader);
-        decoder
-            .read_info()
-            .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
-        let info = decoder
-            .info()
-            .ok_or_else(|| RejectReason::BadHeader("bad JPEG header".into()))?;
+        let info = jpeg_info(&mut decoder)?;
         let (channels, mode, depth) = match info.pixel_format {
             PixelFormat::L8 => (1, "L", 8),
             PixelFormat::L16 => (1, "I;16", 16),
@@ -151,6 +146,18 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> 
         format: format!("{format:?}").to_lowercase(),
         progressive: None,
     })
+}
+
+/// Reads a JPEG's header (jpeg-decoder): shared by [`read_facts`] and decoding.
+pub(crate) fn jpeg_info<R: std::io::Read>(
+    decoder: &mut jpeg_decoder::Decoder<R>,
+) -> std::result::Result<jpeg_decoder::ImageInfo, RejectReason> {
+    decoder
+        .read_info()
+        .map_err(|e| RejectReason::BadHeader(format!("bad JPEG header: {e}")))?;
+    decoder
+        .info()
+        .ok_or_else(|| RejectReason::BadHeader("bad JPEG header".into()))
 }
 
 /// The format of an image that is not a JPEG (guessed from its first bytes) and a decoder for

@@ -52,6 +52,14 @@ pub(crate) fn require(df: &DataFrame, needed: &[&str], what: &str) -> Result<()>
 
 /// A column's values as text (cast first, so numbers work too); a null reads as "".
 pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    Ok(optional_strings(df, name)?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect())
+}
+
+/// A column's values as text, nulls kept as `None`.
+pub fn optional_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     let column = column(df, name)?
         .cast(&DataType::String)
         .ctx("reading a text column")?;
@@ -59,7 +67,7 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
         .str()
         .ctx("reading a text column")?
         .iter()
-        .map(|s| s.unwrap_or_default().to_string())
+        .map(|s| s.map(str::to_string))
         .collect())
 }
 

@@ -164,16 +164,7 @@ fn read_rows(images: &DataFrame, needed: &[&str], what: &str) -> Result<Rows> {
         if !frame::has_column(images, name) {
             return Ok(vec![None; images.height()]);
         }
-        let column = frame::column(images, name)?;
-        let column = column
-            .cast(&DataType::String)
-            .ctx("reading a text column")?;
-        Ok(column
-            .str()
-            .ctx("reading a text column")?
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect())
+        frame::optional_strings(images, name)
     };
     let unwrap = |v: Vec<Option<String>>| {
         v.into_iter()
