@@ -332,13 +332,18 @@ def clean() -> int:
     for folder in root.iterdir():
         owner = folder / "xray-lab-kernel.json"
         try:
-            info = json.loads(owner.read_text())
-            if process_alive(int(info["pid"]), info["started"]):
-                continue
-        except (OSError, ValueError, KeyError):
-            # Being made right now by another start, or broken: only an old one is removed.
-            if time.time() - folder.stat().st_mtime < 600:
-                continue
+            try:
+                info = json.loads(owner.read_text())
+                if process_alive(int(info["pid"]), info["started"]):
+                    continue
+            except (OSError, ValueError, KeyError):
+                # Being made right now by another start, or broken: only an old one is removed.
+                if time.time() - folder.stat().st_mtime < 600:
+                    continue
+        except FileNotFoundError:
+            # Another kernel starting at the same time removed it first (two notebooks opened
+            # at once both clean up): nothing left to do.
+            continue
         shutil.rmtree(folder, ignore_errors=True)
         removed += 1
     return removed

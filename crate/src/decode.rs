@@ -218,6 +218,30 @@ pub struct Features {
 }
 
 impl Features {
+    /// What a call to [`features`] did, as a one-row table: rows, features per row, the
+    /// matrix's size in memory, rows decoded now and loaded from the cache, files rejected,
+    /// seconds. A `Features` at the end of a notebook cell shows it.
+    pub fn overview(&self) -> Result<DataFrame> {
+        df!(
+            "images" => [self.rows() as u64],
+            "features per image" => [self.cols() as u64],
+            "matrix (MB, f32)" => [(self.matrix.len() * std::mem::size_of::<f32>()) as f64 / 1e6],
+            "decoded now" => [self.decoded as u64],
+            "from the cache" => [(self.rows() - self.decoded.min(self.rows())) as u64],
+            "rejected files" => [self.rejects.len() as u64],
+            "seconds" => [self.seconds],
+        )
+        .ctx("describing the features")
+    }
+
+    /// evcxr's display hook: [`overview`](Self::overview).
+    pub fn evcxr_display(&self) {
+        match self.overview() {
+            Ok(df) => frame::Table::evcxr_display(&df),
+            Err(e) => println!("{e}"),
+        }
+    }
+
     /// The settings they were decoded with.
     pub fn options(&self) -> &DecodeOptions {
         &self.options

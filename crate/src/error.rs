@@ -150,6 +150,18 @@ pub(crate) trait PolarsContext<T> {
     fn ctx(self, context: &str) -> Result<T>;
 }
 
+/// Lets `?` turn a polars error into this crate's error in a notebook cell or closure of the
+/// user's own that returns [`Result`]. The crate itself names what it was doing instead
+/// ([`PolarsContext::ctx`]).
+impl From<polars::error::PolarsError> for Error {
+    fn from(source: polars::error::PolarsError) -> Self {
+        Error::Polars {
+            context: "a polars query".into(),
+            source,
+        }
+    }
+}
+
 impl<T> PolarsContext<T> for polars::error::PolarsResult<T> {
     fn ctx(self, context: &str) -> Result<T> {
         self.map_err(|source| Error::Polars {

@@ -58,6 +58,28 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// A column's values as numbers (cast to f64 first); a null reads as NaN.
+///
+/// ```
+/// use xray_lab::prelude::*;
+/// let df = df!("width" => [Some(1200u32), None])?;
+/// let widths = frame::floats(&df, "width")?;
+/// assert_eq!(widths[0], 1200.0);
+/// assert!(widths[1].is_nan());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let column = column(df, name)?
+        .cast(&DataType::Float64)
+        .ctx("reading a number column")?;
+    Ok(column
+        .f64()
+        .ctx("reading a number column")?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}
+
 /// A column's values as text, nulls kept as `None`.
 pub fn optional_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     let column = column(df, name)?
@@ -69,6 +91,92 @@ pub fn optional_strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>
         .iter()
         .map(|s| s.map(str::to_string))
         .collect())
+}
+
+/// What the prelude adds to every DataFrame in a notebook.
+///
+/// * [`query`](Table::query) starts a lazy query (`.filter`, `.select`, `.group_by`, then
+///   `.collect()?`) on a table that an earlier cell made. It drops the table's cached schema first
+///   ([`fresh`]), which polars' own `.lazy()` would look up with another cell's hash seed and fail.
+/// * A table that ends a cell shows as an HTML table (and as text outside Jupyter), its first
+///   [`SHOWN_ROWS`] rows with a line saying how many more there are.
+///
+/// ```
+/// use xray_lab::prelude::*;
+/// let df = df!("model" => ["a", "b"], "auc" => [0.9, 0.7])?;
+/// let best = df.query().filter(col("auc").gt(lit(0.8))).collect()?;
+/// assert_eq!(best.height(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Table {
+    /// A lazy query on this table, safe in any notebook cell.
+    fn query(&self) -> LazyFrame;
+    /// evcxr's display hook: the table as HTML (Jupyter) and as text.
+    fn evcxr_display(&self);
+}
+
+/// Rows a table shows at the end of a notebook cell.
+pub const SHOWN_ROWS: usize = 25;
+
+impl Table for DataFrame {
+    fn query(&self) -> LazyFrame {
+        fresh(self).lazy()
+    }
+
+    fn evcxr_display(&self) {
+        let df = fresh(self);
+        let shown = df.head(Some(SHOWN_ROWS));
+        let more = match df.height().saturating_sub(SHOWN_ROWS) {
+            0 => String::new(),
+            n => format!("<p>… and {n} more rows ({} in all)</p>", df.height()),
+        };
+        match html_table(&shown, 4) {
+            Ok(html) => println!(
+                "EVCXR_BEGIN_CONTENT text/plain\n{df}\nEVCXR_END_CONTENT\n\
+                 EVCXR_BEGIN_CONTENT text/html\n<div>{html}{more}</div>\nEVCXR_END_CONTENT"
+            ),
+            Err(_) => println!("{df}"),
+        }
+    }
+}
+
+/// The table as an HTML `<table>`: text left-aligned, numbers right-aligned, floats with
+/// `decimals` decimals, nulls empty.
+pub fn html_table(table: &DataFrame, decimals: usize) -> Result<String> {
+    use std::fmt::Write;
+    let df = fresh(table);
+    let mut out = String::from("<table>\n<tr>");
+    for name in df.get_column_names() {
+        let _ = write!(out, "<th>{}</th>", escape_html(name));
+    }
+    out.push_str("</tr>\n");
+    for row in 0..df.height() {
+        out.push_str("<tr>");
+        for column in df.columns() {
+            let value = column.get(row).ctx("reading a table to show it")?;
+            let (text, class) = match value {
+                AnyValue::Null => (String::new(), ""),
+                AnyValue::String(s) => (s.to_string(), " class=\"text\""),
+                AnyValue::StringOwned(s) => (s.to_string(), " class=\"text\""),
+                AnyValue::Boolean(b) => (b.to_string(), " class=\"text\""),
+                AnyValue::Float64(v) => (format!("{v:.decimals$}"), ""),
+                AnyValue::Float32(v) => (format!("{v:.decimals$}"), ""),
+                other => (other.to_string(), ""),
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape_html(&text));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    Ok(out)
+}
+
+/// `&`, `<`, `>` and `"` as HTML entities.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn names(df: &DataFrame) -> Vec<String> {

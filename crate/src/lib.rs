@@ -48,7 +48,7 @@ pub mod synth;
 pub mod train;
 
 pub use error::{Error, Result};
-pub use {image, plotters, polars};
+pub use {image, plotters, polars, smartcore};
 
 use std::path::PathBuf;
 

@@ -155,6 +155,84 @@ pub struct Dataset {
     pub classes: Vec<String>,
     /// Every entry that is not in `images`, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Where the images come from: generated phantoms, the real sample, or a folder of yours.
+    pub origin: Origin,
+}
+
+/// Where a dataset's images come from. A notebook shows it where it first loads the data, so
+/// nobody mistakes the synthetic phantoms for chest films.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// Made by [`synth`](crate::synth) (its marker file says so): drawn phantoms in the Kaggle
+    /// layout, with Kaggle's counts and class differences, not X-rays.
+    Synthetic {
+        /// The generator's seed.
+        seed: u64,
+        /// The generator's scale (1: Kaggle's 5,856 images).
+        scale: f64,
+    },
+    /// The 16 real X-rays that ship with xray-lab ([`real_sample`]).
+    RealSample,
+    /// Any other folder: the user's own images (the Kaggle download, or another dataset).
+    Folder,
+}
+
+impl Origin {
+    /// Reads where the images under `root` come from.
+    pub fn of(root: &Path) -> Origin {
+        if let Some((seed, scale)) = crate::synth::made_with(root) {
+            return Origin::Synthetic { seed, scale };
+        }
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if same(root, &real_sample()) {
+            Origin::RealSample
+        } else {
+            Origin::Folder
+        }
+    }
+
+    /// True for the generated phantoms.
+    pub fn is_synthetic(&self) -> bool {
+        matches!(self, Origin::Synthetic { .. })
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Synthetic { seed, scale } => write!(
+                f,
+                "SYNTHETIC data (xray-lab synth, seed {seed}, scale {scale}): drawn phantoms, not \
+                 X-rays. Their counts, sizes, file sizes and class differences imitate Kaggle's, \
+                 so every table and figure works, but nothing here is a fact about real chest \
+                 films. Set XRAY_LAB_DATA to the Kaggle download for those."
+            ),
+            Origin::RealSample => write!(
+                f,
+                "REAL X-rays: the 16-image sample that ships with xray-lab (Kermany, Zhang, \
+                 Goldbaum 2018, CC BY 4.0), 8 NORMAL and 8 PNEUMONIA: enough to look at, too few \
+                 to learn from."
+            ),
+            Origin::Folder => write!(f, "your images (XRAY_LAB_DATA)"),
+        }
+    }
+}
+
+/// The folder of the 16 real chest X-rays (8 NORMAL, 8 PNEUMONIA, from the Kaggle dataset's
+/// validation split, CC BY 4.0) that ship with the crate as its test fixtures: one folder per
+/// class, no split folders. Notebook 01 opens with them whatever `XRAY_LAB_DATA` says.
+///
+/// ```
+/// let dataset = xray_lab::load::scan(xray_lab::load::real_sample())?;
+/// assert_eq!(dataset.len(), 16);
+/// assert_eq!(dataset.origin, xray_lab::load::Origin::RealSample);
+/// # Ok::<(), xray_lab::Error>(())
+/// ```
+pub fn real_sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample")
 }
 
 /// Scan `root` with the default [`ScanOptions`].
@@ -194,6 +272,7 @@ fn scan_with(root: &Path, options: &ScanOptions) -> Result<Dataset> {
         images,
         classes,
         skipped,
+        origin: Origin::of(root),
     })
 }
 
@@ -349,6 +428,56 @@ impl Dataset {
             "reason" => self.skipped.iter().map(|s| s.reason.to_string()).collect::<Vec<_>>(),
         )
         .ctx("building the skipped table")
+    }
+
+    /// Where the images come from, how many there are, per split and class: what a notebook
+    /// shows where it first loads the data (and what `dataset` at the end of a cell shows).
+    pub fn overview(&self) -> Result<DataFrame> {
+        let classes = frame::strings(&self.images, "class")?;
+        let per_class: Vec<String> = self
+            .classes
+            .iter()
+            .map(|class| format!("{class} {}", classes.iter().filter(|c| *c == class).count()))
+            .collect();
+        let bytes: u64 = frame::column(&self.images, "bytes")?
+            .as_materialized_series()
+            .cast(&DataType::UInt64)
+            .ctx("summing file sizes")?
+            .u64()
+            .ctx("summing file sizes")?
+            .sum()
+            .unwrap_or(0);
+        df!(
+            "images" => [self.len() as u64],
+            "per class" => [per_class.join(", ")],
+            "on disk (MB)" => [bytes as f64 / 1e6],
+            "skipped files" => [self.skipped.len() as u64],
+            "root" => [self.root.display().to_string()],
+        )
+        .ctx("describing the dataset")
+    }
+
+    /// evcxr's display hook: the origin in a coloured box (amber for the synthetic phantoms,
+    /// green for real X-rays), then [`overview`](Self::overview).
+    pub fn evcxr_display(&self) {
+        let (colour, border) = match self.origin {
+            Origin::Synthetic { .. } => ("#fff4d6", "#d99a00"),
+            Origin::RealSample => ("#e6f4ea", "#2e7d32"),
+            Origin::Folder => ("#eef2f7", "#7a8ba0"),
+        };
+        let table = self
+            .overview()
+            .and_then(|df| frame::html_table(&df, 1))
+            .unwrap_or_default();
+        println!(
+            "EVCXR_BEGIN_CONTENT text/plain\n{}\n{} images under {}\nEVCXR_END_CONTENT\n\
+             EVCXR_BEGIN_CONTENT text/html\n<div style=\"background:{colour};border-left:6px solid \
+             {border};padding:0.5em 0.8em;margin:0.3em 0\"><b>{}</b></div>{table}\nEVCXR_END_CONTENT",
+            self.origin,
+            self.len(),
+            self.root.display(),
+            frame::escape_html(&self.origin.to_string()),
+        );
     }
 
     /// How many images the table holds.

@@ -6,15 +6,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::decode::{self, DecodeOptions, Reject};
+use crate::decode::{self, DecodeOptions, Features, Reject};
 use crate::error::PolarsContext;
 use crate::facts;
+use crate::load::{self, Dataset};
 use crate::plot::{self, Figure};
 use crate::progress::{Progress, Stages};
 use crate::split::ResplitOptions;
 use crate::subset::Subset;
-use crate::train::{self, metrics::Metrics, ModelKind, TrainOptions};
-use crate::{load, split, Error, Result};
+use crate::train::{self, metrics::Metrics, Evaluation, ModelKind, TrainOptions};
+use crate::{split, Error, Result};
+use polars::prelude::DataFrame;
 
 /// Settings of [`build`].
 #[derive(Debug, Clone)]
@@ -193,7 +195,7 @@ impl Run {
         Ok(())
     }
 
-    /// Every figure of the report, with its file stem, in the report's order.
+    /// Every figure of the report, with its file stem, in the report's order ([`figures`]).
     pub fn figures(&mut self, decode: &DecodeOptions) -> Result<Vec<(&'static str, Figure)>> {
         let facts = {
             let images = &self.images;
@@ -204,74 +206,14 @@ impl Run {
         // The stages are set aside while the closure reads the rest of the run.
         let mut stages = std::mem::replace(&mut self.stages, Stages::new(Progress::Quiet));
         let run = &*self;
-        let figures = stages.run("figures", || -> Result<_> {
-            let size_stats = facts::size_stats(&facts, "subset")?;
-            let figures: Vec<(&'static str, Figure)> = vec![
-                ("images_per_subset", plot::images_per_subset(&run.images)?),
-                (
-                    "images_before_and_after",
-                    plot::compare_subsets(&[
-                        ("Kaggle folders", &run.dataset.images),
-                        ("after the resplit", &run.images),
-                    ])?,
-                ),
-                ("classes_per_subset", plot::classes_per_subset(&run.images)?),
-                ("classes_stacked", plot::classes_stacked(&run.images)?),
-                ("subset_shares", plot::subset_shares(&run.images)?),
-                ("population_graph", plot::population_graph(&run.images)?),
-                ("image_sizes", plot::image_sizes(&facts)?),
-                (
-                    "width_histogram",
-                    plot::size_histogram(&facts, "width", 30)?,
-                ),
-                (
-                    "height_histogram",
-                    plot::size_histogram(&facts, "height", 30)?,
-                ),
-                (
-                    "width_stats_per_subset",
-                    plot::size_stats_per_subset(&size_stats, "width")?,
-                ),
-                (
-                    "height_stats_per_subset",
-                    plot::size_stats_per_subset(&size_stats, "height")?,
-                ),
-                (
-                    "intensity_histograms",
-                    plot::intensity_histograms(&run.features.intensity_histograms()?)?,
-                ),
-                (
-                    "intensity_stats_per_subset",
-                    plot::intensity_stats_per_subset(&run.features.intensity_stats("subset")?)?,
-                ),
-                ("sample_grid", plot::sample_grid(&run.images, 3, decode)?),
-                (
-                    "roc_curves",
-                    plot::roc_curves(&run.evaluation, Subset::Test)?,
-                ),
-                (
-                    "confusion_matrices",
-                    plot::confusion_matrices(&run.evaluation, Subset::Test)?,
-                ),
-                (
-                    "score_histograms",
-                    plot::score_histograms(
-                        &run.evaluation,
-                        ModelKind::LinearRegression,
-                        Subset::Test,
-                    )?,
-                ),
-                (
-                    "coefficients_linear_regression",
-                    plot::coefficient_image(run.evaluation.model(ModelKind::LinearRegression)?)?,
-                ),
-                (
-                    "coefficients_logistic_regression",
-                    plot::coefficient_image(run.evaluation.model(ModelKind::LogisticRegression)?)?,
-                ),
-                ("color_legend", plot::color_legend()),
-            ];
-            Ok(figures)
+        let figures = stages.run("figures", || {
+            figures(
+                &run.dataset,
+                &run.images,
+                &facts,
+                &run.features,
+                &run.evaluation,
+            )
         });
         self.stages = stages;
         figures
@@ -294,17 +236,7 @@ impl Run {
             for (stem, board) in plot::report_dashboards(figures)? {
                 files.extend(board.save(out.join("dashboards").join(stem))?);
             }
-            let metrics = crate::frame::fresh(&evaluation.metrics_frame()?);
-            let page = plot::html_page(
-                "Chest X-rays: NORMAL or PNEUMONIA",
-                &format!(
-                    "The report's exploration, resplit and models, rebuilt with xray-lab on {} ({} images).",
-                    dataset.root.display(),
-                    images.height()
-                ),
-                &figures.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
-                &[("Images per subset and class", &split::summary(images)?), ("Models per subset", &metrics)],
-            )?;
+            let page = page(dataset, images, evaluation, figures)?;
             let file = out.join("report.html");
             plot::save_page(&page, &file)?;
             files.push(file);
@@ -414,4 +346,103 @@ pub fn build(
     run.save_figures(&figures, out)?;
     run.save_split_and_models(out)?;
     run.save_summary(out)
+}
+
+/// Every figure of the report, with its file stem, in the report's order: the counts, the
+/// image sizes (from `facts`, as [`facts::facts`] gives them), the intensities and samples (from
+/// `features`), the models' results. `xray-lab report` and notebook 06 both make their figures,
+/// dashboards ([`plot::report_dashboards`]) and page ([`page`]) from this list, so both give the
+/// same ones.
+pub fn figures(
+    dataset: &Dataset,
+    images: &DataFrame,
+    facts: &DataFrame,
+    features: &Features,
+    evaluation: &Evaluation,
+) -> Result<Vec<(&'static str, Figure)>> {
+    let size_stats = facts::size_stats(&facts, "subset")?;
+    let figures: Vec<(&'static str, Figure)> = vec![
+        ("images_per_subset", plot::images_per_subset(&images)?),
+        (
+            "images_before_and_after",
+            plot::compare_subsets(&[
+                ("Kaggle folders", &dataset.images),
+                ("after the resplit", &images),
+            ])?,
+        ),
+        ("classes_per_subset", plot::classes_per_subset(&images)?),
+        ("classes_stacked", plot::classes_stacked(&images)?),
+        ("subset_shares", plot::subset_shares(&images)?),
+        ("population_graph", plot::population_graph(&images)?),
+        ("image_sizes", plot::image_sizes(&facts)?),
+        (
+            "width_histogram",
+            plot::size_histogram(&facts, "width", 30)?,
+        ),
+        (
+            "height_histogram",
+            plot::size_histogram(&facts, "height", 30)?,
+        ),
+        (
+            "width_stats_per_subset",
+            plot::size_stats_per_subset(&size_stats, "width")?,
+        ),
+        (
+            "height_stats_per_subset",
+            plot::size_stats_per_subset(&size_stats, "height")?,
+        ),
+        (
+            "intensity_histograms",
+            plot::intensity_histograms(&features.intensity_histograms()?)?,
+        ),
+        (
+            "intensity_stats_per_subset",
+            plot::intensity_stats_per_subset(&features.intensity_stats("subset")?)?,
+        ),
+        (
+            "sample_grid",
+            plot::sample_grid(images, 3, features.options())?,
+        ),
+        ("roc_curves", plot::roc_curves(evaluation, Subset::Test)?),
+        (
+            "confusion_matrices",
+            plot::confusion_matrices(evaluation, Subset::Test)?,
+        ),
+        (
+            "score_histograms",
+            plot::score_histograms(evaluation, ModelKind::LinearRegression, Subset::Test)?,
+        ),
+        (
+            "coefficients_linear_regression",
+            plot::coefficient_image(evaluation.model(ModelKind::LinearRegression)?)?,
+        ),
+        (
+            "coefficients_logistic_regression",
+            plot::coefficient_image(evaluation.model(ModelKind::LogisticRegression)?)?,
+        ),
+        ("color_legend", plot::color_legend()),
+    ];
+    Ok(figures)
+}
+
+/// The report's HTML page: the counts per subset and the metrics of every model on every subset
+/// as tables, then every figure. `xray-lab report` writes it as `report.html`.
+pub fn page(
+    dataset: &Dataset,
+    images: &DataFrame,
+    evaluation: &Evaluation,
+    figures: &[(&str, Figure)],
+) -> Result<String> {
+    let metrics = crate::frame::fresh(&evaluation.metrics_frame()?);
+    plot::html_page(
+        "Chest X-rays: NORMAL or PNEUMONIA",
+        &format!(
+            "The report's exploration, resplit and models, rebuilt with xray-lab on {} ({} images; {}).",
+            dataset.root.display(),
+            images.height(),
+            dataset.origin
+        ),
+        &figures.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+        &[("Images per subset and class", &split::summary(images)?), ("Models per subset", &metrics)],
+    )
 }

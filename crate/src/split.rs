@@ -495,6 +495,28 @@ pub struct ReportSplit {
     pub test: usize,
 }
 
+impl ReportSplit {
+    /// The counts as a one-row table (what a `ReportSplit` at the end of a notebook cell shows).
+    pub fn overview(&self) -> Result<DataFrame> {
+        df!(
+            "drawn for test" => [self.test_sample as u64],
+            "drawn for validation" => [self.validation_sample as u64],
+            "drawn by both" => [self.overlap as u64],
+            "train left" => [self.train as u64],
+            "test in all" => [self.test as u64],
+        )
+        .ctx("describing the report's split")
+    }
+
+    /// evcxr's display hook: [`overview`](Self::overview).
+    pub fn evcxr_display(&self) {
+        match self.overview() {
+            Ok(df) => frame::Table::evcxr_display(&df),
+            Err(e) => println!("{e}"),
+        }
+    }
+}
+
 /// The report's resplit: two independent Bernoulli samples of the training split (fractions
 /// 1,000 / count and 2,000 / count, or the same proportions of a pool smaller than 5,216; here seeded with `seed` and `seed + 1`; Spark's own generator
 /// differs, so the exact rows do too, not the method), subtracted from train; the test sample is

@@ -200,6 +200,12 @@ impl SynthOptions {
     }
 }
 
+/// The seed and scale the generator used under `root`, read from its marker file; `None` when
+/// `root` was not made by [`SynthOptions::write`] (or its marker is unreadable).
+pub(crate) fn made_with(root: &Path) -> Option<(u64, f64)> {
+    read_marker(root).map(|m| (m.options.seed, m.options.scale))
+}
+
 fn read_marker(root: &Path) -> Option<SynthSummary> {
     let text = std::fs::read(root.join(MARKER)).ok()?;
     serde_json::from_slice(&text).ok()

@@ -18,15 +18,25 @@ use std::process::Command;
 
 use xray_lab::synth::SynthOptions;
 
+/// The course's notebooks, then their worked answers (`notebooks/answers/`).
 fn notebooks() -> Vec<PathBuf> {
     let dir = common::crate_dir().join("../notebooks");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
-        .collect();
-    found.sort();
-    found
+    let list = |dir: &Path| {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+            .collect();
+        found.sort();
+        found
+    };
+    let course = list(&dir);
+    let answers = list(&dir.join("answers"));
+    assert!(
+        answers.len() >= course.len(),
+        "every notebook has its answers in notebooks/answers/"
+    );
+    course.into_iter().chain(answers).collect()
 }
 
 fn repo() -> PathBuf {
@@ -96,6 +106,7 @@ fn execute_every_notebook(data: &Path, work: &Path) {
     assert!(!notebooks.is_empty());
     for notebook in notebooks {
         let name = notebook.file_name().unwrap().to_string_lossy().into_owned();
+        let is_answer = notebook.parent().is_some_and(|p| p.ends_with("answers"));
         eprintln!("executing {name} on {}", data.display());
         let status = Command::new("jupyter")
             .args([
@@ -107,7 +118,11 @@ fn execute_every_notebook(data: &Path, work: &Path) {
                 "--ExecutePreprocessor.timeout=1800",
                 "--output-dir",
             ])
-            .arg(&out)
+            .arg(if is_answer {
+                out.join("answers")
+            } else {
+                out.clone()
+            })
             .arg(&notebook)
             .env("XRAY_LAB_DATA", data)
             .env("XRAY_LAB_OUT", out.join("figures"))
@@ -122,8 +137,13 @@ fn execute_every_notebook(data: &Path, work: &Path) {
             data.display()
         );
 
+        let executed_file = if is_answer {
+            out.join("answers").join(&name)
+        } else {
+            out.join(&name)
+        };
         let executed: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join(&name)).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(executed_file).unwrap()).unwrap();
         let cells = executed["cells"].as_array().unwrap();
         let mut svg_outputs = 0;
         for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
@@ -145,11 +165,27 @@ fn execute_every_notebook(data: &Path, work: &Path) {
                 }
             }
         }
-        assert!(svg_outputs > 0, "{name} showed no figure inline");
+        // Every notebook of the course shows figures; an answer may be tables only.
+        assert!(
+            is_answer || svg_outputs > 0,
+            "{name} showed no figure inline"
+        );
+        // A table at the end of a cell shows as an HTML table (frame::Table), a dataset as
+        // the box that says where its images come from.
+        let shown = serde_json::to_string(cells).unwrap();
+        assert!(shown.contains("<table>"), "{name} showed no table");
+        assert!(
+            shown.contains("SYNTHETIC data")
+                || shown.contains("REAL X-rays")
+                || shown.contains("your images"),
+            "{name} does not say where its images come from"
+        );
     }
     // The notebooks saved their figures in both formats.
     let figures = [
+        "01_real_xrays",
         "01_images_per_subset",
+        "02_classes_per_subset",
         "03_image_sizes",
         "04_intensity_histograms",
         "04_sample_grid",
@@ -173,4 +209,43 @@ fn execute_every_notebook(data: &Path, work: &Path) {
     }
     let page = std::fs::read_to_string(out.join("figures/06_report.html")).unwrap();
     assert!(page.contains("<table>") && page.matches("<svg").count() >= 7);
+
+    // One source of truth: `xray-lab report` on the same data makes the same figures and
+    // dashboards as notebook 06 (both call report::figures and plot::report_dashboards).
+    let report = work.join("report");
+    let run = Command::new(env!("CARGO_BIN_EXE_xray-lab"))
+        .args(["report", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(&report)
+        .env("XRAY_LAB_CACHE", work.join("cache"))
+        .env_remove("XRAY_LAB_SPLIT")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stems = |dir: &Path, prefix: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter_map(|s| s.strip_prefix(prefix).map(str::to_string))
+            .collect()
+    };
+    let from_notebook = stems(&out.join("figures/06_figures"), "");
+    let from_report = stems(&report.join("figures"), "");
+    assert!(from_report.len() >= 20, "{from_report:?}");
+    assert_eq!(
+        from_notebook, from_report,
+        "notebook 06 and `xray-lab report` made different figures"
+    );
+    assert_eq!(
+        stems(&out.join("figures"), "06_dashboard_"),
+        stems(&report.join("dashboards"), "dashboard_"),
+        "notebook 06 and `xray-lab report` made different dashboards"
+    );
 }

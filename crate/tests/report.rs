@@ -80,7 +80,7 @@ fn the_report_command_writes_every_figure_dashboard_page_and_metric() {
     let scanned = xray_lab::load::scan(data.path()).unwrap().len() as u64;
     assert_eq!(counted, scanned);
     let rows = metrics["metrics"].as_array().unwrap();
-    assert_eq!(rows.len(), 6 * 3);
+    assert_eq!(rows.len(), xray_lab::train::ModelKind::ALL.len() * 3);
     for row in rows {
         for key in [
             "accuracy",

@@ -287,3 +287,47 @@ fn the_real_sample_scans_as_one_split_of_two_classes() {
     assert_eq!(dataset.skipped.len(), 1);
     assert!(dataset.skipped[0].path.ends_with("README.md"));
 }
+
+#[test]
+fn a_dataset_says_where_its_images_come_from() {
+    // The generator's marker makes it synthetic, with its seed and scale; notebooks show this.
+    let tmp = tempfile::tempdir().unwrap();
+    let synthetic = tmp.path().join("synthetic");
+    SynthOptions::new()
+        .scale(0.01)
+        .seed(5)
+        .write(&synthetic)
+        .unwrap();
+    let dataset = load::scan(&synthetic).unwrap();
+    assert_eq!(
+        dataset.origin,
+        Origin::Synthetic {
+            seed: 5,
+            scale: 0.01
+        }
+    );
+    assert!(dataset.origin.to_string().starts_with("SYNTHETIC"));
+    let overview = dataset.overview().unwrap();
+    assert_eq!(
+        frame::strings(&overview, "images").unwrap(),
+        [dataset.len().to_string()]
+    );
+
+    // The real sample that ships with the crate, and a copy of it (a folder of the user's).
+    let real = load::scan(load::real_sample()).unwrap();
+    assert_eq!(real.origin, Origin::RealSample);
+    assert_eq!(real.len(), 16);
+    assert_eq!(
+        frame::strings(&real.overview().unwrap(), "per class").unwrap(),
+        ["NORMAL 8, PNEUMONIA 8"]
+    );
+    let copy = tmp.path().join("mine");
+    for class in ["NORMAL", "PNEUMONIA"] {
+        fs::create_dir_all(copy.join(class)).unwrap();
+        for entry in fs::read_dir(load::real_sample().join(class)).unwrap() {
+            let path = entry.unwrap().path();
+            fs::copy(&path, copy.join(class).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    assert_eq!(load::scan(&copy).unwrap().origin, Origin::Folder);
+}

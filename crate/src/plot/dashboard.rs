@@ -207,41 +207,11 @@ pub fn save_page(html: &str, path: impl AsRef<Path>) -> Result<()> {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    crate::frame::escape_html(text)
 }
 
 fn table_html(table: &DataFrame) -> Result<String> {
-    let df = crate::frame::fresh(table);
-    let mut out = String::from("<table>\n<tr>");
-    for name in df.get_column_names() {
-        let _ = write!(out, "<th>{}</th>", escape(name));
-    }
-    out.push_str("</tr>\n");
-    let columns = df.columns();
-    for row in 0..df.height() {
-        out.push_str("<tr>");
-        for column in columns {
-            let value = column.get(row).map_err(|source| Error::Polars {
-                context: "reading a table for the page".into(),
-                source,
-            })?;
-            let (text, class) = match value {
-                AnyValue::Null => (String::new(), ""),
-                AnyValue::String(s) => (s.to_string(), " class=\"text\""),
-                AnyValue::StringOwned(s) => (s.to_string(), " class=\"text\""),
-                AnyValue::Float64(v) => (format!("{v:.3}"), ""),
-                AnyValue::Float32(v) => (format!("{v:.3}"), ""),
-                other => (other.to_string(), ""),
-            };
-            let _ = write!(out, "<td{class}>{}</td>", escape(&text));
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</table>\n");
-    Ok(out)
+    crate::frame::html_table(table, 3)
 }
 
 /// The report's three dashboards from its figures (as [`crate::report::Run::figures`] makes

@@ -202,6 +202,15 @@ impl Figure {
         Ok(vec![svg, png])
     }
 
+    /// Saves the figure as `<name>.svg` and `<name>.png` in the output folder
+    /// ([`output_dir`](crate::env::output_dir): `$XRAY_LAB_OUT`, else `./figures`) and returns
+    /// it, so one line both keeps and shows it at the end of a notebook cell:
+    /// `plot::images_per_subset(&images)?.saved_as("01_images_per_subset")?`.
+    pub fn saved_as(self, name: &str) -> Result<Figure> {
+        self.save(crate::env::output_dir().join(name))?;
+        Ok(self)
+    }
+
     /// evcxr's display hook: a figure that ends a notebook cell shows as inline SVG.
     pub fn evcxr_display(&self) {
         match self.to_svg() {

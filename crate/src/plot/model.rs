@@ -319,7 +319,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
 /// A linear model's weights drawn as an image (`side x side`, one weight per pixel, enlarged):
 /// coral where a bright pixel pushes towards PNEUMONIA, teal towards NORMAL, white for no
 /// effect; colours scaled to the 99th percentile of the absolute weights, so one extreme pixel
-/// does not wash out the rest.
+/// does not wash out the rest. The intercept is written under the image.
 pub fn coefficient_image(model: &Model) -> Result<Figure> {
     let weights = model.estimator.weights().ok_or_else(|| {
         Error::InvalidInput(format!(
@@ -402,6 +402,13 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
         text(format!("{scale:+.1e}"), (bx, top as i32 + 6), 12)?;
         text("0".into(), (bx, (top + pic / 2) as i32), 12)?;
         text(format!("{:+.1e}", -scale), (bx, (top + pic) as i32 - 6), 12)?;
+        if let Some(b) = model.estimator.intercept() {
+            text(
+                format!("score = intercept {b:+.4} + sum of weight x pixel (pixels in [0, 1])"),
+                (left as i32, (top + pic) as i32 + 16),
+                14,
+            )?;
+        }
         area.present().map_err(|e| fail(e.to_string()))?;
     }
     Ok(Figure::new(

@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModelKind {
+    /// The baseline every model must beat: it reads nothing and scores every image with the
+    /// training set's share of PNEUMONIA, so it calls every image the majority class.
+    MajorityClass,
     /// The report's regularized linear regression on the pixels.
     LinearRegression,
     /// Logistic regression on the pixels.
@@ -33,7 +36,8 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// Every kind, in the order of [`Evaluation::models`](super::Evaluation::models).
-    pub const ALL: [ModelKind; 6] = [
+    pub const ALL: [ModelKind; 7] = [
+        ModelKind::MajorityClass,
         ModelKind::LinearRegression,
         ModelKind::LogisticRegression,
         ModelKind::DecisionTree,
@@ -45,6 +49,7 @@ impl ModelKind {
     /// Its name in tables, figures and model files.
     pub fn name(self) -> &'static str {
         match self {
+            ModelKind::MajorityClass => "majority class (baseline)",
             ModelKind::LinearRegression => "linear regression (report)",
             ModelKind::LogisticRegression => "logistic regression",
             ModelKind::DecisionTree => "decision tree",

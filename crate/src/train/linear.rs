@@ -256,7 +256,79 @@ fn gram_lower(m: MatRef<'_, f32>) -> Mat<f64> {
     total
 }
 
+/// The report's two numbers for a fitted [`RidgeRegression`] on one subset, with the penalty in
+/// our units and in MLlib's. Shows as a one-row table at the end of a notebook cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionScore {
+    /// `α` in `‖y - Xw - b‖² + α‖w‖²` (scikit-learn's `Ridge(alpha)`).
+    pub penalty: f64,
+    /// The same penalty as MLlib's `regParam` with `standardization=False`: MLlib minimises
+    /// `1/(2n)‖y - Xw - b‖² + regParam/2 ‖w‖²`, so `regParam = α / n` for `n` training images.
+    /// (With MLlib's default `standardization=True` the penalty on pixel `j` is divided by its
+    /// variance, so no single number matches.)
+    pub mllib_reg_param: f64,
+    /// Root mean squared error of the outputs against 0/1.
+    pub rmse: f64,
+    /// R² of the outputs against 0/1.
+    pub r2: f64,
+    /// The model's constant term: its output for an all-black image.
+    pub intercept: f64,
+}
+
+impl RegressionScore {
+    /// The score as a one-row table.
+    pub fn table(&self) -> Result<polars::prelude::DataFrame> {
+        use polars::prelude::*;
+        df!(
+            "penalty (ours)" => [self.penalty],
+            "MLlib regParam" => [self.mllib_reg_param],
+            "rmse" => [self.rmse],
+            "r2" => [self.r2],
+            "intercept" => [self.intercept],
+        )
+        .map_err(|source| Error::Polars {
+            context: "building the regression score table".into(),
+            source,
+        })
+    }
+
+    /// evcxr's display hook: the one-row table.
+    pub fn evcxr_display(&self) {
+        match self.table() {
+            Ok(df) => crate::frame::Table::evcxr_display(&df),
+            Err(e) => println!("{e}"),
+        }
+    }
+}
+
+/// A penalty search ([`RidgeRegression::fit_path`]) as a table: `penalty` and `validation
+/// rmse`, one row per penalty tried.
+pub fn penalty_table(path: &[(f64, f64)]) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    df!(
+        "penalty" => path.iter().map(|p| p.0).collect::<Vec<_>>(),
+        "validation rmse" => path.iter().map(|p| p.1).collect::<Vec<_>>(),
+    )
+    .map_err(|source| Error::Polars {
+        context: "building the penalty table".into(),
+        source,
+    })
+}
+
 impl RidgeRegression {
+    /// RMSE and R² on `x` (the report's measures), with the penalty in our units and MLlib's
+    /// (`train_rows`: the images it was fitted on) and the intercept.
+    pub fn score(&self, x: &Samples, train_rows: usize) -> Result<RegressionScore> {
+        let predictions = self.predict(x)?;
+        Ok(RegressionScore {
+            penalty: self.alpha,
+            mllib_reg_param: self.alpha / train_rows.max(1) as f64,
+            rmse: super::metrics::rmse(&predictions, x.y()),
+            r2: super::metrics::r2(&predictions, x.y()),
+            intercept: self.model.intercept,
+        })
+    }
+
     /// Fit with penalty `alpha` (in scikit-learn's units).
     pub fn fit(x: &Samples, alpha: f64) -> Result<RidgeRegression> {
         if !(alpha > 0.0 && alpha.is_finite()) {

@@ -35,6 +35,7 @@
 mod kind;
 pub mod linear;
 pub mod metrics;
+pub mod toolbox;
 pub mod tree;
 
 pub use kind::ModelKind;
@@ -269,6 +270,8 @@ pub enum Input {
     },
     /// File facts from the header ([`FACTS`]): the shortcut check.
     Facts,
+    /// Nothing: the majority-class baseline reads no feature.
+    Nothing,
 }
 
 impl Input {
@@ -285,6 +288,7 @@ impl Input {
                 format!("{} components of {s}x{s} block means", pca.components.len())
             }
             Input::Facts => "file facts".into(),
+            Input::Nothing => "none (the training share)".into(),
         }
     }
 }
@@ -292,6 +296,11 @@ impl Input {
 /// A fitted estimator, one of the kinds this module trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Estimator {
+    /// The majority-class baseline: every score is the training share of PNEUMONIA.
+    Majority {
+        /// The share of PNEUMONIA among the training images.
+        share: f64,
+    },
     /// Regularized linear regression (the report's model); scores are its raw outputs.
     Ridge(RidgeRegression),
     /// Logistic regression; scores are probabilities.
@@ -306,10 +315,20 @@ impl Estimator {
     /// The score of every row (higher: more PNEUMONIA).
     pub fn scores(&self, x: &Samples) -> Result<Vec<f64>> {
         match self {
+            Estimator::Majority { share } => Ok(vec![*share; x.rows()]),
             Estimator::Ridge(m) => m.predict(x),
             Estimator::Logistic(m) => m.predict_proba(x),
             Estimator::Tree(m) => m.predict_proba(x),
             Estimator::Forest(m) => m.predict_proba(x),
+        }
+    }
+
+    /// The constant term, for the linear models.
+    pub fn intercept(&self) -> Option<f64> {
+        match self {
+            Estimator::Ridge(m) => Some(m.model.intercept),
+            Estimator::Logistic(m) => Some(m.model.intercept),
+            _ => None,
         }
     }
 
@@ -361,6 +380,8 @@ impl Model {
                 pca.transform(&Samples::from_features(features, subset)?.pooled(*factor)?)?
             }
             Input::Facts => Samples::facts_of(features, subset)?,
+            // The baseline needs only the row count.
+            Input::Nothing => Samples::from_features(features, subset)?,
         };
         self.scores(&x)
     }
@@ -389,6 +410,8 @@ impl Model {
                 crate::facts::read_facts(path),
             )?
             .to_vec(),
+            // The baseline reads nothing; one placeholder value stands for the file.
+            Input::Nothing => vec![0.0],
             input => {
                 let gray = crate::decode::decode_file(path, &self.decode)?;
                 let pixels: Vec<f32> = gray.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
@@ -501,6 +524,12 @@ impl TrainOptions {
         self.shortcut = yes;
         self
     }
+    /// Weight the classes inversely to their frequency in the logistic regression (the
+    /// default), or not.
+    pub fn class_weights(mut self, yes: bool) -> Self {
+        self.logistic.balanced = yes;
+        self
+    }
     /// Trees in the forest (at least 1: [`check`](Self::check) refuses 0).
     pub fn trees(mut self, trees: usize) -> Self {
         self.forest.trees = trees;
@@ -603,6 +632,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
         models: Vec::new(),
         results: Vec::new(),
     };
+    fit_majority(&pixels, &mut scorer)?;
     let ridge_path = fit_linear(&pixels, options, &mut scorer)?;
     fit_trees(pixels, options, &mut scorer)?;
     if options.shortcut {
@@ -685,6 +715,63 @@ impl Scorer<'_> {
         });
         Ok(())
     }
+}
+
+/// Logistic regression on the pixels fitted twice, with class weights (the default:
+/// `class_weight="balanced"`) and without, each judged on test at the plain 0.5 threshold and at
+/// its threshold chosen on validation. One row each: `class weights`, `threshold rule`,
+/// `threshold`, `accuracy`, `recall`, `specificity`, `roc_auc`. Shows what the weights do on
+/// imbalanced classes: without them the 0.5 threshold leans to the majority class; a threshold
+/// chosen on validation corrects most of that; ROC AUC, which ignores the threshold, barely moves.
+pub fn class_weights_compared(features: &Features, options: &TrainOptions) -> Result<DataFrame> {
+    options.check()?;
+    let names = [&options.train, &options.validation, &options.test];
+    let pixels = pixel_samples(features, names)?;
+    let mut rows: Vec<(&str, &str, f64, Metrics)> = Vec::new();
+    for (weights, balanced) in [("balanced", true), ("none", false)] {
+        let parameters = options.logistic.clone().with_balanced(balanced);
+        let model = LogisticRegression::fit(&pixels[0], &parameters)?;
+        let validation = model.predict_proba(&pixels[1])?;
+        let test = model.predict_proba(&pixels[2])?;
+        let chosen = metrics::best_threshold(&validation, pixels[1].y());
+        for (rule, threshold) in [("0.5", 0.5), ("chosen on validation", chosen)] {
+            rows.push((
+                weights,
+                rule,
+                threshold,
+                Metrics::new(&test, pixels[2].y(), threshold),
+            ));
+        }
+    }
+    let f = |g: &dyn Fn(&Metrics) -> f64| rows.iter().map(|r| g(&r.3)).collect::<Vec<f64>>();
+    let df = df!(
+        "class weights" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "threshold rule" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "threshold" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+        "accuracy" => f(&|m| m.accuracy),
+        "recall" => f(&|m| m.recall),
+        "specificity" => f(&|m| m.specificity),
+        "roc_auc" => f(&|m| m.roc_auc),
+    )
+    .ctx("building the class-weight table")?;
+    Ok(frame::fresh(&df))
+}
+
+/// The majority-class baseline: the training share of PNEUMONIA as every image's score. Its
+/// threshold (chosen on validation like every model's) calls every image PNEUMONIA, so it
+/// scores the majority's share as accuracy, recall 1, specificity 0 and ROC AUC 0.5: the row
+/// that shows what accuracy alone is worth on imbalanced classes.
+fn fit_majority(pixels: &[Samples], scorer: &mut Scorer) -> Result<()> {
+    let t = Instant::now();
+    let y = pixels[0].y();
+    let share = y.iter().filter(|&&v| v == 1).count() as f64 / y.len().max(1) as f64;
+    scorer.add(
+        ModelKind::MajorityClass,
+        Estimator::Majority { share },
+        Input::Nothing,
+        pixels,
+        t.elapsed().as_secs_f64(),
+    )
 }
 
 /// The report's linear regression (its penalty chosen on validation) and logistic regression,
@@ -803,6 +890,56 @@ fn fit_shortcuts(
 }
 
 impl Evaluation {
+    /// The metrics of one subset, one row per model, with the columns a reader compares
+    /// (`model`, `features`, `accuracy`, `precision`, `recall`, `specificity`, `f1`,
+    /// `roc_auc`, `rmse`, `fit_seconds`). An evaluation at the end of a notebook cell shows
+    /// this table for its test subset.
+    pub fn table(&self, subset: impl Into<Subset>) -> Result<DataFrame> {
+        let subset = subset.into();
+        let rows: Vec<&Scored> = self.results.iter().filter(|r| r.subset == subset).collect();
+        if rows.is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "the evaluation has no results on {subset}; it scored {}",
+                self.subsets
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let fit = |kind: ModelKind| {
+            self.models
+                .iter()
+                .find(|m| m.kind == kind)
+                .map(|m| m.fit_seconds)
+                .unwrap_or(f64::NAN)
+        };
+        let f =
+            |g: &dyn Fn(&Metrics) -> f64| rows.iter().map(|s| g(&s.metrics)).collect::<Vec<f64>>();
+        let df = df!(
+            "model" => rows.iter().map(|s| s.model.name()).collect::<Vec<_>>(),
+            "features" => rows.iter().map(|s| s.features.as_str()).collect::<Vec<_>>(),
+            "accuracy" => f(&|m| m.accuracy),
+            "precision" => f(&|m| m.precision),
+            "recall" => f(&|m| m.recall),
+            "specificity" => f(&|m| m.specificity),
+            "f1" => f(&|m| m.f1),
+            "roc_auc" => f(&|m| m.roc_auc),
+            "rmse" => f(&|m| m.rmse),
+            "fit_seconds" => rows.iter().map(|s| fit(s.model)).collect::<Vec<f64>>(),
+        )
+        .ctx("building the metrics table")?;
+        Ok(frame::fresh(&df))
+    }
+
+    /// evcxr's display hook: [`table`](Self::table) on the test subset.
+    pub fn evcxr_display(&self) {
+        match self.table(self.subsets[2].clone()) {
+            Ok(df) => frame::Table::evcxr_display(&df),
+            Err(e) => println!("{e}"),
+        }
+    }
+
     /// One row per model and subset: `model`, `features`, `subset`, `images`, `rmse`, `r2`,
     /// `threshold`, `accuracy`, `precision`, `recall`, `specificity`, `f1`, `roc_auc`, and the
     /// confusion counts `tn`, `fp`, `fn`, `tp`.
