@@ -360,28 +360,25 @@ pub fn figures(
     features: &Features,
     evaluation: &Evaluation,
 ) -> Result<Vec<(&'static str, Figure)>> {
-    let size_stats = facts::size_stats(&facts, "subset")?;
+    let size_stats = facts::size_stats(facts, "subset")?;
     let figures: Vec<(&'static str, Figure)> = vec![
-        ("images_per_subset", plot::images_per_subset(&images)?),
+        ("images_per_subset", plot::images_per_subset(images)?),
         (
             "images_before_and_after",
             plot::compare_subsets(&[
                 ("Kaggle folders", &dataset.images),
-                ("after the resplit", &images),
+                ("after the resplit", images),
             ])?,
         ),
-        ("classes_per_subset", plot::classes_per_subset(&images)?),
-        ("classes_stacked", plot::classes_stacked(&images)?),
-        ("subset_shares", plot::subset_shares(&images)?),
-        ("population_graph", plot::population_graph(&images)?),
-        ("image_sizes", plot::image_sizes(&facts)?),
-        (
-            "width_histogram",
-            plot::size_histogram(&facts, "width", 30)?,
-        ),
+        ("classes_per_subset", plot::classes_per_subset(images)?),
+        ("classes_stacked", plot::classes_stacked(images)?),
+        ("subset_shares", plot::subset_shares(images)?),
+        ("population_graph", plot::population_graph(images)?),
+        ("image_sizes", plot::image_sizes(facts)?),
+        ("width_histogram", plot::size_histogram(facts, "width", 30)?),
         (
             "height_histogram",
-            plot::size_histogram(&facts, "height", 30)?,
+            plot::size_histogram(facts, "height", 30)?,
         ),
         (
             "width_stats_per_subset",

@@ -757,6 +757,29 @@ pub fn class_weights_compared(features: &Features, options: &TrainOptions) -> Re
     Ok(frame::fresh(&df))
 }
 
+/// The table [`Evaluation::table`] and [`toolbox::compare`] share: one row per `(model,
+/// features, metrics, fit seconds)`, the columns a reader compares models by.
+pub(crate) fn comparison_table<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a Metrics, f64)>,
+) -> Result<DataFrame> {
+    let rows: Vec<_> = rows.collect();
+    let f = |g: &dyn Fn(&Metrics) -> f64| rows.iter().map(|r| g(r.2)).collect::<Vec<f64>>();
+    let df = df!(
+        "model" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "features" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "accuracy" => f(&|m| m.accuracy),
+        "precision" => f(&|m| m.precision),
+        "recall" => f(&|m| m.recall),
+        "specificity" => f(&|m| m.specificity),
+        "f1" => f(&|m| m.f1),
+        "roc_auc" => f(&|m| m.roc_auc),
+        "rmse" => f(&|m| m.rmse),
+        "fit_seconds" => rows.iter().map(|r| r.3).collect::<Vec<f64>>(),
+    )
+    .ctx("building the metrics table")?;
+    Ok(frame::fresh(&df))
+}
+
 /// The majority-class baseline: the training share of PNEUMONIA as every image's score. Its
 /// threshold (chosen on validation like every model's) calls every image PNEUMONIA, so it
 /// scores the majority's share as accuracy, recall 1, specificity 0 and ROC AUC 0.5: the row
@@ -914,22 +937,14 @@ impl Evaluation {
                 .map(|m| m.fit_seconds)
                 .unwrap_or(f64::NAN)
         };
-        let f =
-            |g: &dyn Fn(&Metrics) -> f64| rows.iter().map(|s| g(&s.metrics)).collect::<Vec<f64>>();
-        let df = df!(
-            "model" => rows.iter().map(|s| s.model.name()).collect::<Vec<_>>(),
-            "features" => rows.iter().map(|s| s.features.as_str()).collect::<Vec<_>>(),
-            "accuracy" => f(&|m| m.accuracy),
-            "precision" => f(&|m| m.precision),
-            "recall" => f(&|m| m.recall),
-            "specificity" => f(&|m| m.specificity),
-            "f1" => f(&|m| m.f1),
-            "roc_auc" => f(&|m| m.roc_auc),
-            "rmse" => f(&|m| m.rmse),
-            "fit_seconds" => rows.iter().map(|s| fit(s.model)).collect::<Vec<f64>>(),
-        )
-        .ctx("building the metrics table")?;
-        Ok(frame::fresh(&df))
+        comparison_table(rows.iter().map(|s| {
+            (
+                s.model.name(),
+                s.features.as_str(),
+                &s.metrics,
+                fit(s.model),
+            )
+        }))
     }
 
     /// evcxr's display hook: [`table`](Self::table) on the test subset.

@@ -32,9 +32,8 @@ use smartcore::svm::Kernels;
 use super::metrics::{self, Metrics};
 use super::Samples;
 use crate::decode::Features;
-use crate::error::PolarsContext;
 use crate::subset::Subset;
-use crate::{frame, Error, Result};
+use crate::{Error, Result};
 
 /// One of the smartcore models [`compare`] fits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,21 +125,9 @@ pub fn compare(features: &Features, pool: usize, models: &[ToolboxModel]) -> Res
             seconds,
         ));
     }
-    let f = |g: &dyn Fn(&Metrics) -> f64| rows.iter().map(|r| g(&r.2)).collect::<Vec<f64>>();
-    let df = df!(
-        "model" => rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
-        "features" => rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
-        "accuracy" => f(&|m| m.accuracy),
-        "precision" => f(&|m| m.precision),
-        "recall" => f(&|m| m.recall),
-        "specificity" => f(&|m| m.specificity),
-        "f1" => f(&|m| m.f1),
-        "roc_auc" => f(&|m| m.roc_auc),
-        "rmse" => f(&|m| m.rmse),
-        "fit_seconds" => rows.iter().map(|r| r.3).collect::<Vec<f64>>(),
-    )
-    .ctx("building the toolbox table")?;
-    Ok(frame::fresh(&df))
+    super::comparison_table(rows.iter().map(|(model, features, metrics, seconds)| {
+        (model.as_str(), features.as_str(), metrics, *seconds)
+    }))
 }
 
 /// The block side a model reads: `pool`, except for the SVM on fewer training images than
