@@ -23,6 +23,9 @@ within a time budget, and only what changed is compiled).
     python3 scripts/kernel.py check              start one kernel as Jupyter does and prove it
                                                  used the seed's build of the crate (for tests)
     python3 scripts/kernel.py cli ARGS...        the xray-lab command, built from the seed
+    python3 scripts/kernel.py execute --out DIR NB...
+                                                 execute notebooks in one kernel, `:clear`
+                                                 between them (the notebook test's answers)
 
 Environment: XRAY_LAB_EVCXR_HOME (default ~/.cache/xray-lab/evcxr) holds the seeds and the
 kernels' folders; XRAY_LAB_KERNEL_REFRESH_SECONDS (default 40) bounds the seed update done at
@@ -84,6 +87,23 @@ overflow-checks = true
 xray_lab = {{ path = "{crate}" }}
 
 """
+
+# Cells compile at opt-level 0, the crate and every dependency at evcxr's opt-level 2. A cell is a
+# few lines that call the crate, so optimising it buys nothing at run time and costs about a
+# second of every cell's compile (measured on notebook 05: its cells after the set-up took 29 s
+# in all instead of 39 s). evcxr writes the kernel folder's own `.cargo/config.toml` and its
+# Cargo.toml, so the setting lives in a config file above every kernel folder and the seed,
+# where cargo finds it; `"*"` is every package but the cell's own, so the seed's builds stay as
+# they are. (Profile settings in a config file take precedence over Cargo.toml's.)
+CELL_PROFILE = """# Written by scripts/kernel.py: the cells of xray-lab kernels compile at opt-level 0, the
+# crate and its dependencies at evcxr's opt-level 2.
+[profile.dev]
+opt-level = 0
+
+[profile.dev.package."*"]
+opt-level = 2
+"""
+
 
 # A kernel's folder is made of hard links wherever the file is only ever replaced, never
 # rewritten in place: rustc renames rlibs and rmeta files into place, the linkers unlink or
@@ -196,6 +216,7 @@ def stamp_of(facts: dict) -> dict:
         "evcxr": EVCXR_VERSION,
         "cargo_toml": CARGO_TOML.format(crate=CRATE),
         "rustflags": evcxr_env("rustc")["RUSTFLAGS"],
+        "cell_profile": CELL_PROFILE,
     }
 
 
@@ -216,7 +237,15 @@ class SeedLock:
         self.file.close()
 
 
+def write_cell_profile() -> None:
+    config = evcxr_home() / ".cargo" / "config.toml"
+    if not config.is_file() or config.read_text() != CELL_PROFILE:
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(CELL_PROFILE)
+
+
 def write_seed_files(seed: Path) -> None:
+    write_cell_profile()
     (seed / "src").mkdir(parents=True, exist_ok=True)
     (seed / ".cargo").mkdir(exist_ok=True)
     toml = CARGO_TOML.format(crate=CRATE)
@@ -386,6 +415,7 @@ def run(connection_file: str) -> None:
             # A crate that does not compile must not keep the kernel from starting: the `:dep`
             # cell then shows the compiler's errors in the notebook, where the student looks.
             log(f"the seed could not be brought up to date: {error}")
+    write_cell_profile()
     kernels_dir().mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=kernels_dir()))
     if (seed / "target").is_dir():
@@ -464,6 +494,61 @@ def check(timeout: float = 600) -> None:
               f"with the seed's build of the crate ({folders[0]})", file=sys.stderr)
 
 
+def execute(notebooks: list[Path], out: Path, timeout: float) -> None:
+    """Executes notebooks headless, one after another in one kernel started as Jupyter starts
+    one (in their folder, which they must share), with evcxr's `:clear` between them: a new
+    child process with no variables, items or dependencies, so each notebook runs as in a new
+    kernel, while evcxr keeps its rust-analyzer's analysis of the crate and the build folder
+    (about 30 s of each new kernel; see the README). Writes each executed notebook to `out`
+    and stops at the first cell that fails, after writing that notebook with its error."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from jupyter_client.manager import KernelManager
+
+    folders = {nb.resolve().parent for nb in notebooks}
+    if len(folders) != 1:
+        raise SystemExit("execute: the notebooks of one kernel must share a folder (their "
+                         f"`:dep` paths are relative to it), not {sorted(map(str, folders))}")
+    folder = folders.pop()
+    out.mkdir(parents=True, exist_ok=True)
+    km = KernelManager(kernel_name=KERNEL_NAME)
+    km.start_kernel(cwd=str(folder))
+    try:
+        for index, path in enumerate(notebooks):
+            if index > 0:
+                control = km.client()
+                control.start_channels()
+                try:
+                    control.wait_for_ready(timeout=timeout)
+                    reply = control.execute_interactive(":clear", timeout=timeout,
+                                                        output_hook=lambda m: None)
+                finally:
+                    control.stop_channels()
+                if reply["content"]["status"] != "ok":
+                    raise SystemExit(f"`:clear` failed before {path.name}: {reply['content']}")
+            started = time.perf_counter()
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
+                                    resources={"metadata": {"path": str(folder)}})
+            failed = None
+            try:
+                client.execute()
+            except CellExecutionError as error:
+                failed = error
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                nbformat.write(nb, out / path.name)
+            if failed is not None:
+                raise SystemExit(f"{path.name}: a cell failed\n{failed}")
+            print(f"executed {path.name} in {time.perf_counter() - started:.1f} s"
+                  + (" (after :clear, in the same kernel)" if index else " (a new kernel)"),
+                  file=sys.stderr, flush=True)
+    finally:
+        km.shutdown_kernel(now=True)
+
+
 def cli(args: list[str]) -> None:
     """Runs the `xray-lab` command built in the seed, with the kernels' own build of every
     dependency (evcxr's profile: opt-level 2 with debug assertions), so that the main job on a
@@ -488,6 +573,27 @@ def cli(args: list[str]) -> None:
     os.execve(binary, [str(binary), *args], env)
 
 
+# The kernel spec runs this launcher, not a checkout's kernel.py directly: it finds the checkout
+# of the notebook being opened (Jupyter starts a kernel in its notebook's folder) and runs that
+# checkout's kernel.py, so a kernel spec registered by a checkout that is gone since (a CI clone,
+# a copy that was moved) no longer kills every kernel with "Kernel died before replying". The
+# checkout that registered the spec serves notebooks outside any checkout.
+LAUNCHER = """# Written by scripts/kernel.py install: runs the kernel.py of the notebook's own checkout.
+import os, pathlib, sys
+here = pathlib.Path.cwd()
+for folder in (here, *here.parents):
+    if (folder / "crate" / "Cargo.toml").is_file() and (folder / "scripts" / "kernel.py").is_file():
+        break
+else:
+    folder = pathlib.Path({fallback!r})
+script = folder / "scripts" / "kernel.py"
+if not script.is_file():
+    sys.exit(f"[xray-lab kernel] no xray-lab checkout above {{here}} and none at {{folder}}: "
+             "run scripts/setup.sh in your checkout to register the kernel again")
+os.execv(sys.executable, [sys.executable, str(script), *sys.argv[1:]])
+"""
+
+
 def install(user: bool = True) -> None:
     """Registers the kernel: evcxr's own kernel spec (logos, editor support) with our argv."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -500,14 +606,15 @@ def install(user: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / KERNEL_NAME
         shutil.copytree(rust, spec)
-        (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, str(Path(__file__).resolve()), "run", "{connection_file}"],
-            "display_name": "Rust (xray-lab)",
-            "language": "rust",
-            "interrupt_mode": "message",
-            "metadata": {"debugger": False},
-        }, indent=1))
-        manager.install_kernel_spec(str(spec), KERNEL_NAME, user=user)
+        (spec / "launch.py").write_text(LAUNCHER.format(fallback=str(REPO)))
+        installed = Path(manager.install_kernel_spec(str(spec), KERNEL_NAME, user=user))
+    (installed / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, str(installed / "launch.py"), "run", "{connection_file}"],
+        "display_name": "Rust (xray-lab)",
+        "language": "rust",
+        "interrupt_mode": "message",
+        "metadata": {"debugger": False},
+    }, indent=1))
 
 
 def main() -> None:
@@ -524,6 +631,12 @@ def main() -> None:
     sub.add_parser("clean", help="remove the folders of kernels that have ended")
     sub.add_parser("check", help="start one kernel and prove it used the seed (for tests)")
     sub.add_parser("cli", help="run the xray-lab command built in the seed (ARGS... after it)")
+    exec_parser = sub.add_parser(
+        "execute", help="execute notebooks in one kernel, `:clear` between them (for tests)")
+    exec_parser.add_argument("--out", type=Path, required=True,
+                             help="folder for the executed notebooks")
+    exec_parser.add_argument("--timeout", type=float, default=1800, help="seconds per cell")
+    exec_parser.add_argument("notebooks", type=Path, nargs="+")
     args = parser.parse_args()
     if args.command == "prepare":
         started = time.time()
@@ -536,6 +649,8 @@ def main() -> None:
         run(args.connection_file)
     elif args.command == "check":
         check()
+    elif args.command == "execute":
+        execute(args.notebooks, args.out, args.timeout)
     elif args.command == "clean":
         print(f"removed {clean()} kernel folder(s)", file=sys.stderr)
 

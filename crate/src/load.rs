@@ -232,7 +232,19 @@ impl fmt::Display for Origin {
 /// # Ok::<(), xray_lab::Error>(())
 /// ```
 pub fn real_sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-sample")
+    const SAMPLE: &str = "tests/fixtures/real-sample";
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE);
+    if built_in.is_dir() {
+        return built_in;
+    }
+    // The checkout was moved (or another checkout built this library: cargo reuses a build
+    // across checkouts that share a target folder, with the first one's path compiled in).
+    // Look for the sample above the working folder, where a notebook or a test runs.
+    let here = std::env::current_dir().unwrap_or_default();
+    here.ancestors()
+        .flat_map(|folder| [folder.join("crate").join(SAMPLE), folder.join(SAMPLE)])
+        .find(|candidate| candidate.is_dir())
+        .unwrap_or(built_in)
 }
 
 /// Scan `root` with the default [`ScanOptions`].

@@ -5,7 +5,8 @@
 //! spec (`scripts/kernel.py`), each in a build folder of its own seeded from the prebuilt one,
 //! and two at a time (the two datasets run side by side), as when a student has two notebooks
 //! open. A first check starts one kernel through jupyter_client and proves that it used the
-//! seed's build of the crate instead of compiling it again.
+//! seed's build of the crate instead of compiling it again. The course's notebooks share one
+//! kernel per dataset, and the answers another, with evcxr's `:clear` between notebooks.
 //!
 //! Needs `jupyter` (nbconvert), the evcxr kernel and the prepared `xray-lab` kernel;
 //! `scripts/test` sets up all three. On a machine without them this test fails with a message
@@ -18,25 +19,16 @@ use std::process::Command;
 
 use xray_lab::synth::SynthOptions;
 
-/// The course's notebooks, then their worked answers (`notebooks/answers/`).
-fn notebooks() -> Vec<PathBuf> {
-    let dir = common::crate_dir().join("../notebooks");
-    let list = |dir: &Path| {
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
-            .collect();
-        found.sort();
-        found
-    };
-    let course = list(&dir);
-    let answers = list(&dir.join("answers"));
-    assert!(
-        answers.len() >= course.len(),
-        "every notebook has its answers in notebooks/answers/"
-    );
-    course.into_iter().chain(answers).collect()
+/// The notebooks of one folder, in order: the course's (`notebooks/`) or their worked answers
+/// (`notebooks/answers/`).
+fn notebooks_in(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ipynb"))
+        .collect();
+    found.sort();
+    found
 }
 
 fn repo() -> PathBuf {
@@ -102,28 +94,30 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
 /// that no cell failed, that each showed a figure, and that the figures and page were saved.
 fn execute_every_notebook(data: &Path, work: &Path) {
     let out = work.join("out");
-    let notebooks = notebooks();
-    assert!(!notebooks.is_empty());
-    for notebook in notebooks {
-        let name = notebook.file_name().unwrap().to_string_lossy().into_owned();
-        let is_answer = notebook.parent().is_some_and(|p| p.ends_with("answers"));
-        eprintln!("executing {name} on {}", data.display());
-        let status = Command::new("jupyter")
-            .args([
-                "nbconvert",
-                "--to",
-                "notebook",
-                "--execute",
-                "--ExecutePreprocessor.kernel_name=xray-lab",
-                "--ExecutePreprocessor.timeout=1800",
-                "--output-dir",
-            ])
-            .arg(if is_answer {
-                out.join("answers")
-            } else {
-                out.clone()
-            })
-            .arg(&notebook)
+    let course = notebooks_in(&common::crate_dir().join("../notebooks"));
+    let answers = notebooks_in(&common::crate_dir().join("../notebooks/answers"));
+    assert!(!course.is_empty());
+    assert!(
+        answers.len() >= course.len(),
+        "every notebook has its answers in notebooks/answers/"
+    );
+    // The course in one kernel and the answers in another, started as Jupyter starts them,
+    // with evcxr's `:clear` between notebooks (`kernel.py execute`): a new child process with
+    // nothing defined, so each notebook runs as in a new kernel, without paying evcxr's ~30 s
+    // of rust-analyzer start-up twelve times. (`scripts/run` gives each notebook a new kernel.)
+    let runs = [(course, out.clone()), (answers, out.join("answers"))];
+    for (notebooks, run_out) in runs {
+        let names: Vec<String> = notebooks
+            .iter()
+            .map(|nb| nb.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        eprintln!("executing {} on {}", names.join(", "), data.display());
+        let status = Command::new("python3")
+            .arg(repo().join("scripts/kernel.py"))
+            .arg("execute")
+            .arg("--out")
+            .arg(&run_out)
+            .args(&notebooks)
             .env("XRAY_LAB_DATA", data)
             .env("XRAY_LAB_OUT", out.join("figures"))
             .env("XRAY_LAB_CACHE", work.join("cache"))
@@ -133,53 +127,13 @@ fn execute_every_notebook(data: &Path, work: &Path) {
             .unwrap();
         assert!(
             status.success(),
-            "{name} failed to execute on {} (see the cell error above)",
+            "{} failed to execute on {} (see the cell error above)",
+            names.join(", "),
             data.display()
         );
-
-        let executed_file = if is_answer {
-            out.join("answers").join(&name)
-        } else {
-            out.join(&name)
-        };
-        let executed: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(executed_file).unwrap()).unwrap();
-        let cells = executed["cells"].as_array().unwrap();
-        let mut svg_outputs = 0;
-        for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
-            for output in cell["outputs"].as_array().unwrap() {
-                assert_ne!(
-                    output["output_type"], "error",
-                    "{name}: a cell failed: {output}"
-                );
-                // evcxr prints the error of a cell that ends in `?` to stderr instead of
-                // raising an error output, so any stderr text counts as a failure.
-                assert!(
-                    !(output["output_type"] == "stream" && output["name"] == "stderr"),
-                    "{name}: a cell wrote to stderr (an error returned with `?`): {}\n in cell: {}",
-                    output["text"],
-                    cell["source"]
-                );
-                if output["data"]["text/html"].to_string().contains("<svg") {
-                    svg_outputs += 1;
-                }
-            }
+        for name in names {
+            check_executed(&run_out.join(&name), &name, run_out != out);
         }
-        // Every notebook of the course shows figures; an answer may be tables only.
-        assert!(
-            is_answer || svg_outputs > 0,
-            "{name} showed no figure inline"
-        );
-        // A table at the end of a cell shows as an HTML table (frame::Table), a dataset as
-        // the box that says where its images come from.
-        let shown = serde_json::to_string(cells).unwrap();
-        assert!(shown.contains("<table>"), "{name} showed no table");
-        assert!(
-            shown.contains("SYNTHETIC data")
-                || shown.contains("REAL X-rays")
-                || shown.contains("your images"),
-            "{name} does not say where its images come from"
-        );
     }
     // The notebooks saved their figures in both formats.
     let figures = [
@@ -247,5 +201,48 @@ fn execute_every_notebook(data: &Path, work: &Path) {
         stems(&out.join("figures"), "06_dashboard_"),
         stems(&report.join("dashboards"), "dashboard_"),
         "notebook 06 and `xray-lab report` made different dashboards"
+    );
+}
+
+/// Checks an executed notebook: no cell failed or wrote to stderr, a course notebook showed a
+/// figure, every notebook a table and where its images come from.
+fn check_executed(file: &Path, name: &str, is_answer: bool) {
+    let executed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let cells = executed["cells"].as_array().unwrap();
+    let mut svg_outputs = 0;
+    for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
+        for output in cell["outputs"].as_array().unwrap() {
+            assert_ne!(
+                output["output_type"], "error",
+                "{name}: a cell failed: {output}"
+            );
+            // evcxr prints the error of a cell that ends in `?` to stderr instead of
+            // raising an error output, so any stderr text counts as a failure.
+            assert!(
+                !(output["output_type"] == "stream" && output["name"] == "stderr"),
+                "{name}: a cell wrote to stderr (an error returned with `?`): {}\n in cell: {}",
+                output["text"],
+                cell["source"]
+            );
+            if output["data"]["text/html"].to_string().contains("<svg") {
+                svg_outputs += 1;
+            }
+        }
+    }
+    // Every notebook of the course shows figures; an answer may be tables only.
+    assert!(
+        is_answer || svg_outputs > 0,
+        "{name} showed no figure inline"
+    );
+    // A table at the end of a cell shows as an HTML table (frame::Table), a dataset as
+    // the box that says where its images come from.
+    let shown = serde_json::to_string(cells).unwrap();
+    assert!(shown.contains("<table>"), "{name} showed no table");
+    assert!(
+        shown.contains("SYNTHETIC data")
+            || shown.contains("REAL X-rays")
+            || shown.contains("your images"),
+        "{name} does not say where its images come from"
     );
 }
