@@ -96,76 +96,18 @@ xray_lab = {{ path = "{crate}" }}
 # where cargo finds it; `"*"` is every package but the cell's own, so the seed's builds stay as
 # they are. (Profile settings in a config file take precedence over Cargo.toml's.)
 #
-# polars' crates compile at opt-level 0: they are 62% of the seed's compile time (polars-core
-# alone 429 CPU-s at opt-level 2; `cargo build --timings`, 2026-11-28), which a bare machine
-# pays before its first notebook, and the notebooks' tables have thousands of rows, where
-# polars at opt-level 0 still answers in milliseconds. The features' 22,500 columns never go
-# through polars' kernels (the crate's own code and faer do that work at opt-level 2; the
-# feature cache writes them through polars' IPC writer, which copies buffers).
+# Tried and not kept: polars' crates at opt-level 0 as well (they are 62% of the seed's compile
+# time). A bare machine's set-up took 1,188 s instead of about 1,526 s, but every cell took
+# 0.6-0.9 s longer (notebook 02's small cells: 2.1 s instead of 1.3 s), and a student pays that
+# on every cell, the set-up once.
 CELL_PROFILE = """# Written by scripts/kernel.py: the cells of xray-lab kernels compile at opt-level 0, the
-# crate and its dependencies at evcxr's opt-level 2, but polars at 0 (compile time; see kernel.py).
+# crate and its dependencies at evcxr's opt-level 2.
 [profile.dev]
 opt-level = 0
 
 [profile.dev.package."*"]
 opt-level = 2
 
-[profile.dev.package.polars]
-opt-level = 0
-
-[profile.dev.package.polars-arrow]
-opt-level = 0
-
-[profile.dev.package.polars-arrow-format]
-opt-level = 0
-
-[profile.dev.package.polars-async]
-opt-level = 0
-
-[profile.dev.package.polars-buffer]
-opt-level = 0
-
-[profile.dev.package.polars-compute]
-opt-level = 0
-
-[profile.dev.package.polars-config]
-opt-level = 0
-
-[profile.dev.package.polars-core]
-opt-level = 0
-
-[profile.dev.package.polars-dtype]
-opt-level = 0
-
-[profile.dev.package.polars-error]
-opt-level = 0
-
-[profile.dev.package.polars-expr]
-opt-level = 0
-
-[profile.dev.package.polars-io]
-opt-level = 0
-
-[profile.dev.package.polars-lazy]
-opt-level = 0
-
-[profile.dev.package.polars-mem-engine]
-opt-level = 0
-
-[profile.dev.package.polars-ops]
-opt-level = 0
-
-[profile.dev.package.polars-plan]
-opt-level = 0
-
-[profile.dev.package.polars-row]
-opt-level = 0
-
-[profile.dev.package.polars-schema]
-opt-level = 0
-
-[profile.dev.package.polars-utils]
-opt-level = 0
 """
 
 
