@@ -25,7 +25,7 @@ within a time budget, and only what changed is compiled).
     python3 scripts/kernel.py cli ARGS...        the xray-lab command, built from the seed
     python3 scripts/kernel.py execute --out DIR NB...
                                                  execute notebooks in one kernel, `:clear`
-                                                 between them (the notebook test's answers)
+                                                 between them (the notebook test)
 
 Environment: XRAY_LAB_EVCXR_HOME (default ~/.cache/xray-lab/evcxr) holds the seeds and the
 kernels' folders; XRAY_LAB_KERNEL_REFRESH_SECONDS (default 40) bounds the seed update done at
