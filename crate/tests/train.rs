@@ -366,12 +366,7 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     let weights = train::class_weights_compared(&features, &options).unwrap();
     println!("{weights}");
     assert_eq!(weights.height(), 4);
-    let specificity: Vec<f64> = frame::column(&weights, "specificity")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let specificity = frame::floats(&weights, "specificity").unwrap();
     assert!(
         specificity[0] >= specificity[2],
         "weighted specificity at 0.5 ({}) below the unweighted one ({})",
@@ -389,12 +384,7 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     let ours = evaluation.table("test").unwrap();
     assert_eq!(ours.get_column_names(), toolbox.get_column_names());
     assert_eq!(ours.vstack(&toolbox).unwrap().height(), ours.height() + 3);
-    let auc: Vec<f64> = frame::column(&toolbox, "roc_auc")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let auc = frame::floats(&toolbox, "roc_auc").unwrap();
     assert!(
         auc.iter().all(|&a| a > 0.5) && auc[2] > 0.75,
         "toolbox ROC AUC {auc:?}"
