@@ -105,8 +105,11 @@ fn execute_every_notebook(data: &Path, work: &Path) {
     // with evcxr's `:clear` between notebooks (`kernel.py execute`): a new child process with
     // nothing defined, so each notebook runs as in a new kernel, without paying evcxr's ~30 s
     // of rust-analyzer start-up twelve times. (`scripts/run` gives each notebook a new kernel.)
-    let runs = [(course, out.clone()), (answers, out.join("answers"))];
-    for (notebooks, run_out) in runs {
+    let runs = [
+        (course, out.clone(), false),
+        (answers, out.join("answers"), true),
+    ];
+    for (notebooks, run_out, are_answers) in runs {
         let names: Vec<String> = notebooks
             .iter()
             .map(|nb| nb.file_name().unwrap().to_string_lossy().into_owned())
@@ -132,7 +135,7 @@ fn execute_every_notebook(data: &Path, work: &Path) {
             data.display()
         );
         for name in names {
-            check_executed(&run_out.join(&name), &name, run_out != out);
+            check_executed(&run_out.join(&name), &name, are_answers);
         }
     }
     // The notebooks saved their figures in both formats.
