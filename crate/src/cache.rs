@@ -54,11 +54,12 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    /// An empty cache for `side x side` features decoded with the setting `key`.
-    pub(crate) fn empty(folder: &Path, key: &str, side: usize, root: &Path) -> Cache {
+    /// An empty cache for rows of `width` features (`side x side` pixels, or an embedding)
+    /// computed with the setting `key`.
+    pub(crate) fn empty(folder: &Path, key: &str, width: usize, root: &Path) -> Cache {
         Cache {
             file: cache_file(folder, key, root),
-            p: side * side,
+            p: width,
             paths: vec![],
             stamps: vec![],
             matrix: vec![],
@@ -69,7 +70,7 @@ impl Cache {
 
     /// Loads the cache of this dataset and setting; a missing or unreadable cache is an empty
     /// one (an unreadable one is logged as a warning and then replaced).
-    pub(crate) fn open(folder: &Path, key: &str, side: usize, root: &Path) -> Cache {
+    pub(crate) fn open(folder: &Path, key: &str, width: usize, root: &Path) -> Cache {
         let legacy = legacy_cache_file(folder, key);
         if legacy.exists() && std::fs::remove_file(&legacy).is_ok() {
             log::info!(
@@ -77,7 +78,7 @@ impl Cache {
                 legacy.display()
             );
         }
-        let mut cache = Cache::empty(folder, key, side, root);
+        let mut cache = Cache::empty(folder, key, width, root);
         if !cache.file.exists() {
             return cache;
         }
@@ -86,7 +87,7 @@ impl Cache {
                 "ignoring the feature cache {} ({e}); it will be rebuilt",
                 cache.file.display()
             );
-            return Cache::empty(folder, key, side, root);
+            return Cache::empty(folder, key, width, root);
         }
         cache
     }

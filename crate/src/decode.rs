@@ -205,6 +205,10 @@ type Decoding<T> = std::result::Result<T, RejectReason>;
 #[derive(Debug, Clone)]
 pub struct Features {
     options: DecodeOptions,
+    /// Values per row: `side * side` pixels, or the length of an embedding.
+    width: usize,
+    /// The network whose embeddings the rows are ([`embeddings`]); `None` for pixels.
+    network: Option<&'static str>,
     matrix: Vec<f32>,
     labels: Vec<u32>,
     images: DataFrame,
@@ -267,9 +271,14 @@ impl Features {
     pub fn rows(&self) -> usize {
         self.labels.len()
     }
-    /// How many features per image (`size * size`).
+    /// How many features per image: `size * size` pixels, or 1,280 numbers of an embedding.
     pub fn cols(&self) -> usize {
-        (self.options.size * self.options.size) as usize
+        self.width
+    }
+    /// The pretrained network the rows are embeddings of ([`embeddings`]); `None` when they are
+    /// pixels ([`features`]).
+    pub fn network(&self) -> Option<&str> {
+        self.network
     }
     /// The features of row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
@@ -395,7 +404,12 @@ impl Features {
         crate::cache::write_batches_atomically(file.as_ref(), features.rows(), |range| {
             let n = range.len();
             let mut list = ListPrimitiveChunkedBuilder::<Float32Type>::new(
-                "features".into(),
+                if features.network.is_some() {
+                    "embedding"
+                } else {
+                    "features"
+                }
+                .into(),
                 n,
                 n * p,
                 DataType::Float32,
@@ -723,6 +737,71 @@ pub(crate) fn decode_row(path: &str, options: &DecodeOptions) -> Decoding<Decode
 /// settings, and unchanged since (same size and modification time), are loaded instead of
 /// decoded; see [`crate::cache`].
 pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features> {
+    options.check()?;
+    let side = options.side() as usize;
+    decode_rows(
+        images,
+        options,
+        side * side,
+        options.key(),
+        None,
+        |decoded, row| {
+            for (out, &v) in row.iter_mut().zip(&decoded.pixels) {
+                *out = v as f32 / 255.0;
+            }
+        },
+    )
+}
+
+/// Embeddings of every image of the table by a pretrained network: each image decoded as
+/// [`features`] decodes it, at the network's 224x224 (the other settings of `options` apply:
+/// [`DecodeOptions::exact`], the pixel limit, progress and cache), then run through `network`;
+/// each row is its 1,280-number embedding ([`crate::pretrained`]). Rows keep the table's
+/// order, failed files are in [`Features::rejects`] with the reason, and the rows are cached
+/// like the features, keyed by the network and the decode settings.
+///
+/// ```no_run
+/// use xray_lab::prelude::*;
+/// let dataset = load::scan("chest_xray")?;
+/// let network = pretrained::Network::from_cache()?;
+/// let embeddings = decode::embeddings(&dataset.images, &network, &DecodeOptions::new())?;
+/// assert_eq!(embeddings.cols(), 1280);
+/// # Ok::<(), xray_lab::Error>(())
+/// ```
+pub fn embeddings(
+    images: &DataFrame,
+    network: &crate::pretrained::Network,
+    options: &DecodeOptions,
+) -> Result<Features> {
+    let options = options.clone().size(crate::pretrained::INPUT_SIZE);
+    options.check()?;
+    let key = format!("{}-{}", crate::pretrained::NAME, options.key());
+    let name = Some(crate::pretrained::NAME);
+    decode_rows(
+        images,
+        &options,
+        crate::pretrained::EMBEDDING_SIZE,
+        key,
+        name,
+        |decoded, row| {
+            let side = crate::pretrained::INPUT_SIZE;
+            let gray = GrayImage::from_raw(side, side, decoded.pixels)
+                .expect("decoding gives side x side pixels");
+            row.copy_from_slice(&network.run(&network.input_from_gray(&gray)).embedding);
+        },
+    )
+}
+
+/// Decodes every image of the table (in parallel, on all cores) and turns each into a row of
+/// `width` values with `compute`; cached under `key`.
+fn decode_rows(
+    images: &DataFrame,
+    options: &DecodeOptions,
+    width: usize,
+    key: String,
+    network: Option<&'static str>,
+    compute: impl Fn(Decoded, &mut [f32]) + Sync,
+) -> Result<Features> {
     let start = Instant::now();
     frame::require(images, &["path", "class", "label"], "decoding")?;
     let paths = frame::strings(images, "path")?;
@@ -734,21 +813,16 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
         .iter()
         .map(|l| l.unwrap_or(0))
         .collect();
-    options.check()?;
-    let p = options.side() as usize * options.side() as usize;
+    let p = width;
 
     // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
     let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
     let root = crate::files::common_folder(&keys);
-    let (folder, key, side) = (
-        options.cache_folder(),
-        options.key(),
-        options.side() as usize,
-    );
+    let folder = options.cache_folder();
     let cached = if options.uses_cache() {
-        crate::cache::Cache::open(&folder, &key, side, &root)
+        crate::cache::Cache::open(&folder, &key, width, &root)
     } else {
-        crate::cache::Cache::empty(&folder, &key, side, &root)
+        crate::cache::Cache::empty(&folder, &key, width, &root)
     };
     let stamps: Vec<Option<crate::files::Stamp>> = paths
         .par_iter()
@@ -764,7 +838,12 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
     // Decode straight into the matrix: one allocation of rows x p, filled in parallel.
     let mut matrix = vec![0f32; paths.len() * p];
     let mut histograms = vec![[0u32; 256]; paths.len()];
-    let reporter = Reporter::new(misses, options.progress, "decoding");
+    let what = if network.is_some() {
+        "embedding"
+    } else {
+        "decoding"
+    };
+    let reporter = Reporter::new(misses, options.progress, what);
     let results: Vec<Decoding<()>> = matrix
         .par_chunks_mut(p.max(1))
         .zip(histograms.par_iter_mut())
@@ -774,14 +853,12 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
                 cached.copy_row(at, row, histogram);
                 return Ok(());
             }
-            let decoded = decode_row(&paths[i], options);
+            let result = decode_row(&paths[i], options).map(|decoded| {
+                *histogram = decoded.histogram;
+                compute(decoded, row);
+            });
             reporter.tick();
-            let decoded = decoded?;
-            for (out, &v) in row.iter_mut().zip(&decoded.pixels) {
-                *out = v as f32 / 255.0;
-            }
-            *histogram = decoded.histogram;
-            Ok(())
+            result
         })
         .collect();
     reporter.finish();
@@ -803,6 +880,8 @@ pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features>
 
     Ok(Features {
         options: options.clone(),
+        width,
+        network,
         matrix,
         labels,
         images: table,

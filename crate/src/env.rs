@@ -5,7 +5,7 @@
 //! | `XRAY_LAB_DATA` | the dataset root (the folder holding `train/`, `test/`, `val/`) | the synthetic dataset |
 //! | `XRAY_LAB_OUT` | where figures are written | `figures/` |
 //! | `XRAY_LAB_SPLIT` | a split file to reuse instead of resplitting | the default resplit |
-//! | `XRAY_LAB_CACHE` | the cache folder (features, file facts, the synthetic dataset) | `~/.cache/xray-lab` |
+//! | `XRAY_LAB_CACHE` | the cache folder (features, embeddings, file facts, the synthetic dataset, the pretrained weights) | `~/.cache/xray-lab` |
 //!
 //! Only the functions here read them; everything else takes what they return as a value, so a
 //! test (or a second notebook) can point any call at its own folders without touching the

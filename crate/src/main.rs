@@ -9,6 +9,7 @@ use serde::Serialize;
 use xray_lab::decode::{self, DecodeOptions, Features, Progress};
 use xray_lab::frame;
 use xray_lab::load::{self, Dataset};
+use xray_lab::pretrained;
 use xray_lab::report::{ReportOptions, SplitCheck, Summary};
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::subset::Subset;
@@ -98,6 +99,33 @@ enum Command {
         #[command(flatten)]
         decode: DecodeArgs,
         /// Neither read nor update the feature cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Embeddings by a pretrained network (EfficientNet-Lite0, ImageNet): each image decoded as
+    /// `features` decodes it, at 224x224, then run through the network; 1,280 numbers per image,
+    /// written as an Arrow IPC file (column `embedding`; readable by polars and pyarrow). Cached
+    /// like the features. Reads the weights that `scripts/fetch_pretrained.py` fetches.
+    Embed {
+        /// The dataset root.
+        #[arg(long, env = "XRAY_LAB_DATA")]
+        data: PathBuf,
+        /// A split file (from `xray-lab split`): adds each image's subset to the output.
+        #[arg(long)]
+        split: Option<PathBuf>,
+        /// The embedding file to write (Arrow IPC, e.g. embeddings.arrow).
+        #[arg(long)]
+        out: PathBuf,
+        /// The weight file (default: where the set-up puts it, under the cache folder).
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Decode JPEGs at full resolution (no DCT-domain downscaling).
+        #[arg(long)]
+        exact: bool,
+        /// Neither read nor update the cache.
         #[arg(long)]
         no_cache: bool,
         /// Print JSON instead of text.
@@ -263,7 +291,21 @@ fn main() -> ExitCode {
             decode,
             no_cache,
             json,
-        } => features(&data, split, &out, &decode, no_cache, json),
+        } => features(&data, split, &out, decode.options(), None, no_cache, json),
+        Command::Embed {
+            data,
+            split,
+            out,
+            weights,
+            exact,
+            no_cache,
+            json,
+        } => pretrained::Network::load(weights.unwrap_or_else(pretrained::weights_path))
+            .map_err(Into::into)
+            .and_then(|network| {
+                let options = DecodeOptions::new().exact(exact);
+                features(&data, split, &out, options, Some(&network), no_cache, json)
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -478,11 +520,13 @@ fn split_command(data: &Path, out: &Path, options: &ResplitOptions) -> CliResult
     Ok(())
 }
 
+/// `features`, or `embed` when given a network.
 fn features(
     data: &Path,
     split: Option<PathBuf>,
     out: &Path,
-    decode: &DecodeArgs,
+    decode: DecodeOptions,
+    network: Option<&pretrained::Network>,
     no_cache: bool,
     json: bool,
 ) -> CliResult {
@@ -492,11 +536,11 @@ fn features(
         images = split::read_split(&images, &dataset.root, &file)?;
     }
     check_writable(out)?;
-    let options = decode
-        .options()
-        .cache(!no_cache)
-        .progress(progress_for(json));
-    let features = decode::features(&images, &options)?;
+    let options = decode.cache(!no_cache).progress(progress_for(json));
+    let features = match network {
+        Some(network) => decode::embeddings(&images, network, &options)?,
+        None => decode::features(&images, &options)?,
+    };
     features.save(out)?;
     let report = FeaturesReport::new(&features, &images, out)?;
     if json {
@@ -551,7 +595,10 @@ impl FeaturesReport {
         let files = features.rows() + features.rejects.len();
         Ok(FeaturesReport {
             out: out.to_path_buf(),
-            settings: features.options().key(),
+            settings: match features.network() {
+                Some(network) => format!("{network}-{}", features.options().key()),
+                None => features.options().key(),
+            },
             rows: features.rows(),
             cols: features.cols(),
             decoded: features.decoded,

@@ -2,9 +2,12 @@
 //! pixels (the reference was written by bench/pretrained_reference.py with the network's own
 //! PyTorch code), and natural photos classified as what they show.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use xray_lab::pretrained::{self, Network, CLASSES, EMBEDDING_SIZE};
+use std::path::PathBuf;
+
+use xray_lab::prelude::*;
+use xray_lab::pretrained::{Network, CLASSES, EMBEDDING_SIZE};
 
 /// ImageNet's class indices that the photos must come out as.
 const ESPRESSO: usize = 967;
@@ -16,8 +19,7 @@ fn network() -> Network {
 }
 
 fn reference() -> serde_json::Value {
-    let file =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pretrained-reference.json");
+    let file = common::crate_dir().join("tests/fixtures/pretrained-reference.json");
     serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap()
 }
 
@@ -30,7 +32,7 @@ fn floats(v: &serde_json::Value) -> Vec<f32> {
 }
 
 fn photo(name: &str) -> PathBuf {
-    pretrained::photos_folder().join(name)
+    xray_lab::pretrained::photos_folder().join(name)
 }
 
 #[test]
@@ -141,7 +143,7 @@ fn a_missing_or_wrong_weight_file_is_a_clear_error() {
     );
 
     // A truncated copy of the real file names the file and where it ends.
-    let bytes = std::fs::read(pretrained::weights_path()).unwrap();
+    let bytes = std::fs::read(xray_lab::pretrained::weights_path()).unwrap();
     let cut = tmp.path().join("cut.pth");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let err = Network::load(&cut)
@@ -149,4 +151,65 @@ fn a_missing_or_wrong_weight_file_is_a_clear_error() {
         .expect("a truncated file must fail")
         .to_string();
     assert!(err.contains("cut.pth") && err.contains("ends"), "{err}");
+}
+
+#[test]
+fn embeddings_of_a_dataset_keep_its_order_list_its_rejects_and_come_back_from_the_cache() {
+    let network = network();
+    let tmp = tempfile::tempdir().unwrap();
+    // The real sample plus one broken file: the run completes and names it.
+    let root = tmp.path().join("data");
+    for entry in walkdir(&common::real_sample()) {
+        let to = root.join(entry.strip_prefix(common::real_sample()).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    std::fs::write(root.join("NORMAL/broken.jpeg"), b"\xFF\xD8\xFF not really").unwrap();
+    let dataset = load::scan(&root).unwrap();
+    let options = DecodeOptions::new()
+        .progress(Progress::Quiet)
+        .cache_in(tmp.path().join("cache"));
+
+    let first = decode::embeddings(&dataset.images, &network, &options).unwrap();
+    assert_eq!((first.rows(), first.cols()), (16, EMBEDDING_SIZE));
+    assert_eq!(first.network(), Some("efficientnet-lite0"));
+    assert_eq!(first.rejects.len(), 1);
+    assert!(first.rejects[0].path.ends_with("broken.jpeg"));
+    assert_eq!(first.decoded, 16);
+
+    // Row i is the embedding of the i-th good file, decoded alone.
+    let paths = frame::strings(first.images(), "path").unwrap();
+    let one = decode::decode_file(&paths[3], &options.clone().size(224)).unwrap();
+    let alone = network.run(&network.input_from_gray(&one)).embedding;
+    assert_eq!(first.row(3), &alone[..]);
+
+    let second = decode::embeddings(&dataset.images, &network, &options).unwrap();
+    assert_eq!(second.decoded, 0, "the second run reads the cache");
+    assert_eq!(second.matrix(), first.matrix());
+    // Pixel features of the same images keep a cache of their own.
+    let pixels = decode::features(&dataset.images, &options).unwrap();
+    assert_eq!(
+        (pixels.cols(), pixels.decoded, pixels.network()),
+        (150 * 150, 16, None)
+    );
+
+    // Saved, the rows read back as a list column named `embedding`.
+    let file = tmp.path().join("embeddings.arrow");
+    first.save(&file).unwrap();
+    let table = xray_lab::cache::read_table(&file).unwrap();
+    assert_eq!(table.height(), 16);
+    assert!(table.column("embedding").is_ok());
+}
+
+fn walkdir(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walkdir(&path));
+        } else if path.extension().is_some_and(|e| e == "jpeg") {
+            files.push(path);
+        }
+    }
+    files
 }
