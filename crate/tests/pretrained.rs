@@ -193,6 +193,16 @@ fn embeddings_of_a_dataset_keep_its_order_list_its_rejects_and_come_back_from_th
         (150 * 150, 16, None)
     );
 
+    // The pixel models refuse embeddings with the way to train on them, never a panic.
+    let err = train::evaluate(&first, &TrainOptions::new())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("embeddings") && err.contains("Samples::from_features"),
+        "{err}"
+    );
+
     // Saved, the rows read back as a list column named `embedding`.
     let file = tmp.path().join("embeddings.arrow");
     first.save(&file).unwrap();

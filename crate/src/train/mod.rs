@@ -370,6 +370,7 @@ impl Model {
     /// Scores of decoded features, which must have been decoded with this model's settings.
     pub fn scores_of(&self, features: &Features, subset: impl Into<Subset>) -> Result<Vec<f64>> {
         let subset = subset.into();
+        require_pixels(features, "Model::scores_of")?;
         self.check_decode(features.options())?;
         let x = match &self.input {
             Input::Pixels => Samples::from_features(features, subset)?,
@@ -617,11 +618,26 @@ pub struct Evaluation {
     pub seconds: f64,
 }
 
+/// The models here read pixels: the trees pool them into blocks, the linear models' weights
+/// draw as an image, a saved model decodes a new file to pixels. Embeddings
+/// ([`crate::decode::embeddings`]) are refused with the way to train on them instead.
+pub(crate) fn require_pixels(features: &Features, what: &str) -> Result<()> {
+    match features.network() {
+        None => Ok(()),
+        Some(network) => Err(Error::InvalidInput(format!(
+            "{what} takes pixel features (decode::features); these are {network} embeddings: fit \
+             a model on them through Samples::from_features (LogisticRegression::fit, \
+             RidgeRegression::fit_path, RandomForest::fit)"
+        ))),
+    }
+}
+
 /// Fit every model on the train subset of `features`, choose penalties and thresholds on
 /// validation, and score train, validation and test.
 ///
 /// Fails with a clear error when a subset is missing or holds one class only.
 pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluation> {
+    require_pixels(features, "train::evaluate")?;
     options.check()?;
     let start = Instant::now();
     let names = [&options.train, &options.validation, &options.test];
@@ -724,6 +740,7 @@ impl Scorer<'_> {
 /// imbalanced classes: without them the 0.5 threshold leans to the majority class; a threshold
 /// chosen on validation corrects most of that; ROC AUC, which ignores the threshold, barely moves.
 pub fn class_weights_compared(features: &Features, options: &TrainOptions) -> Result<DataFrame> {
+    require_pixels(features, "train::class_weights_compared")?;
     options.check()?;
     let names = [&options.train, &options.validation, &options.test];
     let pixels = pixel_samples(features, names)?;

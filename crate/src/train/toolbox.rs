@@ -103,6 +103,7 @@ pub fn failed(model: &str, error: smartcore::error::Failed) -> Error {
 /// `rmse`, `fit_seconds`), so both tables stack with `concat`. `fit_seconds` includes
 /// scoring validation and test (k-nearest neighbours does its work there).
 pub fn compare(features: &Features, pool: usize, models: &[ToolboxModel]) -> Result<DataFrame> {
+    super::require_pixels(features, "toolbox::compare")?;
     let [train, validation, test] = [Subset::Train, Subset::Validation, Subset::Test]
         .map(|s| Samples::from_features(features, s));
     let pixels = [train?, validation?, test?];
