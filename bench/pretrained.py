@@ -132,7 +132,7 @@ def main():
             rust_peak.append(peak)
             for batch in (1, 32):
                 start = time.perf_counter()
-                ours_torch = torch_embed(model, gray, batch)
+                theirs = torch_embed(model, gray, batch)
                 times[f"torch{batch}"].append(time.perf_counter() - start)
             start = time.perf_counter()
             torch_embed(model, pillow_gray(paths), 32)
@@ -140,7 +140,7 @@ def main():
         emb_paths, ours = read_column(emb_file, "embedding")
         order = {p: i for i, p in enumerate(emb_paths)}
         ours = ours[[order[p] for p in paths]]
-        diff = np.abs(ours - ours_torch)
+        diff = np.abs(ours - theirs)
         med = {k: statistics.median(v) for k, v in times.items()}
         torch_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows = [
@@ -158,7 +158,7 @@ def main():
         print(f"(PyTorch's peak, {torch_peak:.0f} MB, is the whole Python process: the model, all "
               f"{n} inputs and every run.)")
         print(f"embeddings, xray-lab vs PyTorch on the same pixels: max |diff| {diff.max():.2e}, "
-              f"mean {diff.mean():.2e}; largest value {np.abs(ours_torch).max():.2f}")
+              f"mean {diff.mean():.2e}; largest value {np.abs(theirs).max():.2f}")
         print(json.dumps({"images": n, "medians": med, "max_abs_diff": float(diff.max())}))
 
 

@@ -205,8 +205,6 @@ type Decoding<T> = std::result::Result<T, RejectReason>;
 #[derive(Debug, Clone)]
 pub struct Features {
     options: DecodeOptions,
-    /// Values per row: `side * side` pixels, or the length of an embedding.
-    width: usize,
     /// The network whose embeddings the rows are ([`embeddings`]); `None` for pixels.
     network: Option<&'static str>,
     matrix: Vec<f32>,
@@ -273,7 +271,12 @@ impl Features {
     }
     /// How many features per image: `size * size` pixels, or 1,280 numbers of an embedding.
     pub fn cols(&self) -> usize {
-        self.width
+        width(&self.options, self.network)
+    }
+    /// What the rows are, as it keys their cache: the decode settings (`150px-dct`), after the
+    /// network's name for embeddings (`efficientnet-lite0-224px-dct`).
+    pub fn key(&self) -> String {
+        key(&self.options, self.network)
     }
     /// The pretrained network the rows are embeddings of ([`embeddings`]); `None` when they are
     /// pixels ([`features`]).
@@ -738,19 +741,11 @@ pub(crate) fn decode_row(path: &str, options: &DecodeOptions) -> Decoding<Decode
 /// decoded; see [`crate::cache`].
 pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features> {
     options.check()?;
-    let side = options.side() as usize;
-    decode_rows(
-        images,
-        options,
-        side * side,
-        options.key(),
-        None,
-        |decoded, row| {
-            for (out, &v) in row.iter_mut().zip(&decoded.pixels) {
-                *out = v as f32 / 255.0;
-            }
-        },
-    )
+    decode_rows(images, options, None, |decoded, row| {
+        for (out, &v) in row.iter_mut().zip(&decoded.pixels) {
+            *out = v as f32 / 255.0;
+        }
+    })
 }
 
 /// Embeddings of every image of the table by a pretrained network: each image decoded as
@@ -775,14 +770,10 @@ pub fn embeddings(
 ) -> Result<Features> {
     let options = options.clone().size(crate::pretrained::INPUT_SIZE);
     options.check()?;
-    let key = format!("{}-{}", crate::pretrained::NAME, options.key());
-    let name = Some(crate::pretrained::NAME);
     decode_rows(
         images,
         &options,
-        crate::pretrained::EMBEDDING_SIZE,
-        key,
-        name,
+        Some(crate::pretrained::NAME),
         |decoded, row| {
             let side = crate::pretrained::INPUT_SIZE;
             let gray = GrayImage::from_raw(side, side, decoded.pixels)
@@ -792,13 +783,27 @@ pub fn embeddings(
     )
 }
 
-/// Decodes every image of the table (in parallel, on all cores) and turns each into a row of
-/// `width` values with `compute`; cached under `key`.
+/// Values per row: `side * side` pixels, or an embedding's length.
+fn width(options: &DecodeOptions, network: Option<&str>) -> usize {
+    match network {
+        Some(_) => crate::pretrained::EMBEDDING_SIZE,
+        None => options.side() as usize * options.side() as usize,
+    }
+}
+
+/// The cache key of rows decoded with `options`, embedded by `network` if any.
+fn key(options: &DecodeOptions, network: Option<&str>) -> String {
+    match network {
+        Some(network) => format!("{network}-{}", options.key()),
+        None => options.key(),
+    }
+}
+
+/// Decodes every image of the table (in parallel, on all cores) and turns each into a row with
+/// `compute`: pixels, or an embedding by `network`.
 fn decode_rows(
     images: &DataFrame,
     options: &DecodeOptions,
-    width: usize,
-    key: String,
     network: Option<&'static str>,
     compute: impl Fn(Decoded, &mut [f32]) + Sync,
 ) -> Result<Features> {
@@ -813,16 +818,17 @@ fn decode_rows(
         .iter()
         .map(|l| l.unwrap_or(0))
         .collect();
-    let p = width;
+    let p = width(options, network);
+    let key = key(options, network);
 
     // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
     let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
     let root = crate::files::common_folder(&keys);
     let folder = options.cache_folder();
     let cached = if options.uses_cache() {
-        crate::cache::Cache::open(&folder, &key, width, &root)
+        crate::cache::Cache::open(&folder, &key, p, &root)
     } else {
-        crate::cache::Cache::empty(&folder, &key, width, &root)
+        crate::cache::Cache::empty(&folder, &key, p, &root)
     };
     let stamps: Vec<Option<crate::files::Stamp>> = paths
         .par_iter()
@@ -880,7 +886,6 @@ fn decode_rows(
 
     Ok(Features {
         options: options.clone(),
-        width,
         network,
         matrix,
         labels,

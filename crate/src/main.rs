@@ -595,10 +595,7 @@ impl FeaturesReport {
         let files = features.rows() + features.rejects.len();
         Ok(FeaturesReport {
             out: out.to_path_buf(),
-            settings: match features.network() {
-                Some(network) => format!("{network}-{}", features.options().key()),
-                None => features.options().key(),
-            },
+            settings: features.key(),
             rows: features.rows(),
             cols: features.cols(),
             decoded: features.decoded,

@@ -42,7 +42,8 @@ use std::path::{Path, PathBuf};
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
-use image::{GrayImage, RgbImage};
+use image::imageops::FilterType;
+use image::{GrayImage, ImageBuffer, Pixel, RgbImage};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -217,43 +218,14 @@ impl Network {
     /// A grayscale image as the network's input: resized to 224x224 if it is not (Catmull-Rom),
     /// its one channel repeated three times, `(v - 127) / 128`.
     pub fn input_from_gray(&self, image: &GrayImage) -> Input {
-        let resized;
-        let image = if image.dimensions() == (INPUT_SIZE, INPUT_SIZE) {
-            image
-        } else {
-            resized = image::imageops::resize(
-                image,
-                INPUT_SIZE,
-                INPUT_SIZE,
-                image::imageops::FilterType::CatmullRom,
-            );
-            &resized
-        };
-        Input(
-            image
-                .as_raw()
-                .iter()
-                .flat_map(|&v| [normalize(v); 3])
-                .collect(),
-        )
+        let pixels = at_input_size(image);
+        Input(pixels.iter().flat_map(|&v| [normalize(v); 3]).collect())
     }
 
     /// An RGB image as the network's input: resized to 224x224 if it is not (Catmull-Rom),
     /// `(v - 127) / 128`.
     pub fn input_from_rgb(&self, image: &RgbImage) -> Input {
-        let resized;
-        let image = if image.dimensions() == (INPUT_SIZE, INPUT_SIZE) {
-            image
-        } else {
-            resized = image::imageops::resize(
-                image,
-                INPUT_SIZE,
-                INPUT_SIZE,
-                image::imageops::FilterType::CatmullRom,
-            );
-            &resized
-        };
-        Input(image.as_raw().iter().map(|&v| normalize(v)).collect())
+        Input(at_input_size(image).iter().map(|&v| normalize(v)).collect())
     }
 
     /// Runs one image on the calling thread.
@@ -284,6 +256,20 @@ impl Network {
     /// Runs many images, one per core at a time; the outputs keep the inputs' order.
     pub fn run_batch(&self, inputs: &[Input]) -> Vec<Output> {
         inputs.par_iter().map(|input| self.run(input)).collect()
+    }
+}
+
+/// The image's bytes at 224x224: as they are, or resized.
+fn at_input_size<P>(image: &ImageBuffer<P, Vec<u8>>) -> std::borrow::Cow<'_, [u8]>
+where
+    P: Pixel<Subpixel = u8> + 'static,
+{
+    if image.dimensions() == (INPUT_SIZE, INPUT_SIZE) {
+        std::borrow::Cow::Borrowed(image.as_raw())
+    } else {
+        let resized =
+            image::imageops::resize(image, INPUT_SIZE, INPUT_SIZE, FilterType::CatmullRom);
+        std::borrow::Cow::Owned(resized.into_raw())
     }
 }
 
