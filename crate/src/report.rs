@@ -31,6 +31,10 @@ pub struct ReportOptions {
     pub train: TrainOptions,
     /// How to show progress: a line on stderr as each stage starts and ends, unless quiet.
     pub progress: Progress,
+    /// Also train on the pretrained network's embeddings ([`train::Evaluation::add_pretrained`];
+    /// the weights from `scripts/fetch_pretrained.py`; about 70 s for 5,856 images on 2 cores the
+    /// first time, then the cache).
+    pub pretrained: bool,
 }
 
 impl Default for ReportOptions {
@@ -41,6 +45,7 @@ impl Default for ReportOptions {
             decode: DecodeOptions::new(),
             train: TrainOptions::new(),
             progress: Progress::Quiet,
+            pretrained: false,
         }
     }
 }
@@ -166,9 +171,18 @@ pub fn run(root: impl AsRef<Path>, options: &ReportOptions) -> Result<Run> {
         split::split_checked(&dataset, options.split.as_deref(), &options.resplit)
     })?;
     let features = stages.run("features", || decode::features(&images, &options.decode))?;
-    let evaluation = stages.run("training and evaluation", || {
+    let mut evaluation = stages.run("training and evaluation", || {
         train::evaluate(&features, &options.train)
     })?;
+    if options.pretrained {
+        let network = stages.run("pretrained network", crate::pretrained::Network::from_cache)?;
+        let embeddings = stages.run("embeddings", || {
+            decode::embeddings(&images, &network, &options.decode)
+        })?;
+        stages.run("training on embeddings", || {
+            evaluation.add_pretrained(&embeddings, &options.train)
+        })?;
+    }
     Ok(Run {
         dataset,
         images,

@@ -223,3 +223,77 @@ fn walkdir(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[test]
+fn models_on_embeddings_join_the_evaluation_the_report_and_predict_files() {
+    let network = network();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("data");
+    SynthOptions::new().scale(0.1).write(&root).unwrap();
+    let cache = dir.path().join("cache");
+    let dataset = load::scan(&root).unwrap();
+    let images =
+        split::split_with(&dataset, None, &ResplitOptions::new().cache_in(&cache)).unwrap();
+    let decode = DecodeOptions::new()
+        .size(32)
+        .progress(Progress::Quiet)
+        .cache_in(&cache);
+    let features = decode::features(&images, &decode).unwrap();
+    let options = TrainOptions::new().trees(20);
+    let mut evaluation = train::evaluate(&features, &options).unwrap();
+    let pixel_models = evaluation.models.len();
+    let embeddings = decode::embeddings(&images, &network, &decode).unwrap();
+    evaluation.add_pretrained(&embeddings, &options).unwrap();
+    assert_eq!(evaluation.models.len(), pixel_models + 2);
+
+    // One table: pixels, the shortcut check and the embeddings, each with its fit time.
+    let table = evaluation.table("test").unwrap();
+    let models = frame::strings(&table, "model").unwrap();
+    let inputs = frame::strings(&table, "features").unwrap();
+    let auc = frame::floats(&table, "roc_auc").unwrap();
+    let fit = frame::floats(&table, "fit_seconds").unwrap();
+    for kind in [ModelKind::PretrainedLogistic, ModelKind::PretrainedForest] {
+        let row = models.iter().position(|m| m == kind.name()).unwrap();
+        assert_eq!(inputs[row], "efficientnet-lite0 embeddings (1280)");
+        assert!(fit[row] > 0.0);
+        // The phantom's pneumonia is visible: an ImageNet network's features separate it.
+        assert!(auc[row] > 0.7, "{kind}: test ROC AUC {}", auc[row]);
+    }
+    assert!(models.iter().any(|m| m == ModelKind::ShortcutForest.name()));
+
+    // Saved and loaded, the model predicts a file as it scored it in the evaluation.
+    let model = evaluation.model(ModelKind::PretrainedLogistic).unwrap();
+    let file = dir.path().join("model.json");
+    model.save(&file).unwrap();
+    let loaded = Model::load(&file).unwrap();
+    let scores = loaded.scores_of(&embeddings, "test").unwrap();
+    let first = Samples::from_features(&embeddings, "test").unwrap().paths()[0].clone();
+    let predicted = loaded.predict_file(&first).unwrap();
+    assert!(
+        (predicted - scores[0].clamp(0.0, 1.0)).abs() < 1e-6,
+        "{predicted} vs {}",
+        scores[0]
+    );
+    // Pixels given to a model that reads embeddings: refused, with the reason.
+    let err = loaded
+        .scores_of(&features, "test")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("embeddings"), "{err}");
+
+    // The report's pipeline with `pretrained` adds the same two models (embeddings from the
+    // cache this time).
+    let run = report::run(
+        &root,
+        &report::ReportOptions {
+            decode: decode.clone(),
+            resplit: ResplitOptions::new().cache_in(&cache),
+            train: options.clone(),
+            pretrained: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(run.evaluation.model(ModelKind::PretrainedForest).is_ok());
+}

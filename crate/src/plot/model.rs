@@ -87,7 +87,8 @@ impl LineChart {
 
 /// A colour per model, fixed by its place in the evaluation.
 fn model_color(index: usize) -> RGBColor {
-    const COLORS: [RGBColor; 8] = [
+    const COLORS: [RGBColor; 9] = [
+        RGBColor(0xf4, 0xa2, 0x61),
         RGBColor(0x26, 0x46, 0x53),
         RGBColor(0xe7, 0x6f, 0x51),
         RGBColor(0x2a, 0x9d, 0x8f),

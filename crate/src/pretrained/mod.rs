@@ -130,6 +130,17 @@ impl Network {
         Network::load(weights_path())
     }
 
+    /// The network read once per process from [`weights_path`]: what a saved model trained on
+    /// embeddings uses to predict a file.
+    pub fn shared() -> Result<&'static Network> {
+        static NETWORK: std::sync::OnceLock<Network> = std::sync::OnceLock::new();
+        if let Some(network) = NETWORK.get() {
+            return Ok(network);
+        }
+        let network = Network::from_cache()?;
+        Ok(NETWORK.get_or_init(|| network))
+    }
+
     /// Reads the weights from a `.pth` file (`efficientnet-lite0-57934424.pth`).
     pub fn load(path: impl AsRef<Path>) -> Result<Network> {
         let path = path.as_ref();

@@ -32,11 +32,16 @@ pub enum ModelKind {
     ShortcutLogistic,
     /// The shortcut check: a random forest on file facts.
     ShortcutForest,
+    /// Logistic regression on a pretrained network's embeddings
+    /// ([`Evaluation::add_pretrained`](super::Evaluation::add_pretrained)).
+    PretrainedLogistic,
+    /// A random forest on a pretrained network's embeddings.
+    PretrainedForest,
 }
 
 impl ModelKind {
     /// Every kind, in the order of [`Evaluation::models`](super::Evaluation::models).
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::MajorityClass,
         ModelKind::LinearRegression,
         ModelKind::LogisticRegression,
@@ -44,6 +49,8 @@ impl ModelKind {
         ModelKind::RandomForest,
         ModelKind::ShortcutLogistic,
         ModelKind::ShortcutForest,
+        ModelKind::PretrainedLogistic,
+        ModelKind::PretrainedForest,
     ];
 
     /// Its name in tables, figures and model files.
@@ -56,6 +63,8 @@ impl ModelKind {
             ModelKind::RandomForest => "random forest",
             ModelKind::ShortcutLogistic => "shortcut: logistic regression",
             ModelKind::ShortcutForest => "shortcut: random forest",
+            ModelKind::PretrainedLogistic => "pretrained: logistic regression",
+            ModelKind::PretrainedForest => "pretrained: random forest",
         }
     }
 
@@ -64,6 +73,14 @@ impl ModelKind {
         matches!(
             self,
             ModelKind::ShortcutLogistic | ModelKind::ShortcutForest
+        )
+    }
+
+    /// Whether it reads a pretrained network's embeddings instead of pixels.
+    pub fn is_pretrained(self) -> bool {
+        matches!(
+            self,
+            ModelKind::PretrainedLogistic | ModelKind::PretrainedForest
         )
     }
 

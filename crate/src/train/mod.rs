@@ -270,6 +270,11 @@ pub enum Input {
     },
     /// File facts from the header ([`FACTS`]): the shortcut check.
     Facts,
+    /// A pretrained network's embedding of the image ([`crate::decode::embeddings`]).
+    Embedding {
+        /// The network's name, e.g. `efficientnet-lite0`.
+        network: String,
+    },
     /// Nothing: the majority-class baseline reads no feature.
     Nothing,
 }
@@ -288,6 +293,10 @@ impl Input {
                 format!("{} components of {s}x{s} block means", pca.components.len())
             }
             Input::Facts => "file facts".into(),
+            Input::Embedding { network } => format!(
+                "{network} embeddings ({})",
+                crate::pretrained::EMBEDDING_SIZE
+            ),
             Input::Nothing => "none (the training share)".into(),
         }
     }
@@ -370,7 +379,16 @@ impl Model {
     /// Scores of decoded features, which must have been decoded with this model's settings.
     pub fn scores_of(&self, features: &Features, subset: impl Into<Subset>) -> Result<Vec<f64>> {
         let subset = subset.into();
-        require_pixels(features, "Model::scores_of")?;
+        match (&self.input, features.network()) {
+            (Input::Embedding { network }, Some(given)) if network == given => {}
+            (Input::Embedding { network }, _) => {
+                return Err(Error::InvalidInput(format!(
+                "model {:?} reads {network} embeddings: give it decode::embeddings of the images",
+                self.kind.name()
+            )))
+            }
+            _ => require_pixels(features, "Model::scores_of")?,
+        }
         self.check_decode(features.options())?;
         let x = match &self.input {
             Input::Pixels => Samples::from_features(features, subset)?,
@@ -381,6 +399,7 @@ impl Model {
                 pca.transform(&Samples::from_features(features, subset)?.pooled(*factor)?)?
             }
             Input::Facts => Samples::facts_of(features, subset)?,
+            Input::Embedding { .. } => Samples::from_features(features, subset)?,
             // The baseline needs only the row count.
             Input::Nothing => Samples::from_features(features, subset)?,
         };
@@ -413,6 +432,11 @@ impl Model {
             .to_vec(),
             // The baseline reads nothing; one placeholder value stands for the file.
             Input::Nothing => vec![0.0],
+            Input::Embedding { .. } => {
+                let gray = crate::decode::decode_file(path, &self.decode)?;
+                let network = crate::pretrained::Network::shared()?;
+                network.run(&network.input_from_gray(&gray)).embedding
+            }
             input => {
                 let gray = crate::decode::decode_file(path, &self.decode)?;
                 let pixels: Vec<f32> = gray.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
@@ -929,7 +953,83 @@ fn fit_shortcuts(
     )
 }
 
+/// The penalties logistic regression on embeddings chooses from on validation (standardized
+/// embeddings; `λ` of `mean log-loss + λ/2 ‖w‖²`).
+const PRETRAINED_PENALTIES: [f64; 5] = [1e-4, 1e-3, 1e-2, 1e-1, 1.0];
+
 impl Evaluation {
+    /// Adds two models on a pretrained network's embeddings of the same images
+    /// ([`crate::decode::embeddings`], on the same split) to the evaluation: logistic regression
+    /// (standardized embeddings, its penalty chosen on validation by ROC AUC) and a random forest
+    /// (`options.forest`), each with its threshold chosen on validation and scored on train,
+    /// validation and test like the others, so they join the same tables and figures.
+    ///
+    /// ```no_run
+    /// use xray_lab::prelude::*;
+    /// let images = split::default_split(&load::scan(data_root()?)?)?;
+    /// let mut evaluation = train::evaluate(&decode::features(&images, &DecodeOptions::new())?, &TrainOptions::new())?;
+    /// let network = pretrained::Network::from_cache()?;
+    /// let embeddings = decode::embeddings(&images, &network, &DecodeOptions::new())?;
+    /// evaluation.add_pretrained(&embeddings, &TrainOptions::new())?;
+    /// # Ok::<(), xray_lab::Error>(())
+    /// ```
+    pub fn add_pretrained(&mut self, embeddings: &Features, options: &TrainOptions) -> Result<()> {
+        let Some(network) = embeddings.network() else {
+            return Err(Error::InvalidInput(
+                "add_pretrained takes embeddings (decode::embeddings); these are pixels".into(),
+            ));
+        };
+        options.check()?;
+        let start = Instant::now();
+        let subsets = self.subsets.clone();
+        let names = [&subsets[0], &subsets[1], &subsets[2]];
+        let x = pixel_samples(embeddings, names)?;
+        let mut scorer = Scorer {
+            names,
+            decode: embeddings.options().clone(),
+            models: Vec::new(),
+            results: Vec::new(),
+        };
+        let input = Input::Embedding {
+            network: network.to_string(),
+        };
+        let t = Instant::now();
+        let mut best: Option<(f64, LogisticRegression)> = None;
+        for penalty in PRETRAINED_PENALTIES {
+            let parameters = options
+                .logistic
+                .clone()
+                .with_standardize(true)
+                .with_penalty(penalty);
+            let model = LogisticRegression::fit(&x[0], &parameters)?;
+            let auc = metrics::roc_auc(&model.predict_proba(&x[1])?, x[1].y());
+            if best.as_ref().is_none_or(|(b, _)| auc > *b) {
+                best = Some((auc, model));
+            }
+        }
+        let (_, logistic) = best.expect("PRETRAINED_PENALTIES is not empty");
+        scorer.add(
+            ModelKind::PretrainedLogistic,
+            Estimator::Logistic(logistic),
+            input.clone(),
+            &x,
+            t.elapsed().as_secs_f64(),
+        )?;
+        let t = Instant::now();
+        let forest = RandomForest::fit(&x[0], &options.forest)?;
+        scorer.add(
+            ModelKind::PretrainedForest,
+            Estimator::Forest(forest),
+            input,
+            &x,
+            t.elapsed().as_secs_f64(),
+        )?;
+        self.models.extend(scorer.models);
+        self.results.extend(scorer.results);
+        self.seconds += start.elapsed().as_secs_f64();
+        Ok(())
+    }
+
     /// The metrics of one subset, one row per model, with the columns a reader compares
     /// (`model`, `features`, `accuracy`, `precision`, `recall`, `specificity`, `f1`,
     /// `roc_auc`, `rmse`, `fit_seconds`). An evaluation at the end of a notebook cell shows
