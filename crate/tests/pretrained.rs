@@ -261,6 +261,15 @@ fn models_on_embeddings_join_the_evaluation_the_report_and_predict_files() {
     }
     assert!(models.iter().any(|m| m == ModelKind::ShortcutForest.name()));
 
+    // A 2-D view of the embeddings: a point per image, fitted on train.
+    let view = train::projection(&embeddings, "train").unwrap();
+    assert_eq!(view.height(), embeddings.rows());
+    let pc1 = frame::floats(&view, "pc1").unwrap();
+    assert!(pc1.iter().all(|v| v.is_finite()) && pc1.iter().any(|v| *v != 0.0));
+    let figure = plot::scatter_by_class(&view, "pc1", "pc2", "Embeddings").unwrap();
+    let saved = figure.save(dir.path().join("view")).unwrap();
+    assert!(saved.iter().all(|f| f.exists()));
+
     // Saved and loaded, the model predicts a file as it scored it in the evaluation.
     let model = evaluation.model(ModelKind::PretrainedLogistic).unwrap();
     let file = dir.path().join("model.json");

@@ -35,8 +35,8 @@ pub use grid::sample_grid;
 pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
 pub use share::{classes_stacked, population_graph, subset_shares};
 pub use xy::{
-    image_sizes, intensity_histograms, intensity_stats_per_subset, size_histogram,
-    size_stats_per_subset,
+    image_sizes, intensity_histograms, intensity_stats_per_subset, scatter_by_class,
+    size_histogram, size_stats_per_subset,
 };
 
 use plotters::prelude::*;

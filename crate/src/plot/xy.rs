@@ -198,8 +198,25 @@ fn class_names(classes: &[String]) -> Vec<String> {
 /// left out.
 pub fn image_sizes(facts: &DataFrame) -> Result<Figure> {
     frame::require(facts, &["class", "width", "height"], "the image-size plot")?;
-    let classes = texts(facts, "class")?;
-    let (w, h) = (floats(facts, "width")?, floats(facts, "height")?);
+    scatter(
+        facts,
+        ["width", "height"],
+        ["width (pixels)", "height (pixels)"],
+        "Image sizes by class",
+    )
+}
+
+/// Two numeric columns of `table` against each other, a point per row coloured by its `class`:
+/// for example the 2-D projection of embeddings from [`crate::train::projection`]
+/// (`scatter_by_class(&table, "pc1", "pc2", "...")`). Rows with a missing value are left out.
+pub fn scatter_by_class(table: &DataFrame, x: &str, y: &str, title: &str) -> Result<Figure> {
+    frame::require(table, &["class", x, y], "the scatter plot")?;
+    scatter(table, [x, y], [x, y], title)
+}
+
+fn scatter(table: &DataFrame, [x, y]: [&str; 2], labels: [&str; 2], title: &str) -> Result<Figure> {
+    let classes = texts(table, "class")?;
+    let (w, h) = (floats(table, x)?, floats(table, y)?);
     let groups = class_names(&classes)
         .into_iter()
         .map(|name| {
@@ -213,10 +230,10 @@ pub fn image_sizes(facts: &DataFrame) -> Result<Figure> {
         .collect();
     let chart = ScatterChart {
         groups,
-        x_label: "width (pixels)".into(),
-        y_label: "height (pixels)".into(),
+        x_label: labels[0].into(),
+        y_label: labels[1].into(),
     };
-    Ok(Figure::new("Image sizes by class", Chart::Scatter(chart)))
+    Ok(Figure::new(title, Chart::Scatter(chart)))
 }
 
 /// A histogram of one size column (`width`, `height`, or any numeric column such as `bytes`)

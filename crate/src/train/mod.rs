@@ -953,6 +953,33 @@ fn fit_shortcuts(
     )
 }
 
+/// A 2-D view of high-dimensional rows (pixels or embeddings): the first two principal
+/// components, fitted on the images of `fit_on` and computed for every image of `features`.
+/// Returns `path`, `class`, the subset column and `pc1`, `pc2`, for
+/// [`crate::plot::scatter_by_class`]. Images of one class that sit together here are what a
+/// linear model finds easy to separate.
+pub fn projection(features: &Features, fit_on: impl Into<Subset>) -> Result<DataFrame> {
+    let pca = linear::Pca::fit(&Samples::from_features(features, fit_on)?, 2)?;
+    let (mut pc1, mut pc2) = (Vec::new(), Vec::new());
+    for i in 0..features.rows() {
+        let scores = pca.project(features.row(i));
+        pc1.push(scores[0] as f64);
+        pc2.push(scores.get(1).copied().unwrap_or(0.0) as f64);
+    }
+    let images = features.images();
+    let subset = crate::subset::column_of(images, "the projection").unwrap_or("split");
+    let mut table = images
+        .select(["path", "class", subset])
+        .ctx("the projection's table")?;
+    table
+        .with_column(Column::new("pc1".into(), pc1))
+        .ctx("the projection's table")?;
+    table
+        .with_column(Column::new("pc2".into(), pc2))
+        .ctx("the projection's table")?;
+    Ok(frame::fresh(&table))
+}
+
 /// The penalties logistic regression on embeddings chooses from on validation (standardized
 /// embeddings; `λ` of `mean log-loss + λ/2 ‖w‖²`).
 const PRETRAINED_PENALTIES: [f64; 5] = [1e-4, 1e-3, 1e-2, 1e-1, 1.0];
