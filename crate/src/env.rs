@@ -5,7 +5,8 @@
 //! | `XRAY_LAB_DATA` | the dataset root (the folder holding `train/`, `test/`, `val/`) | the synthetic dataset |
 //! | `XRAY_LAB_OUT` | where figures are written | `figures/` |
 //! | `XRAY_LAB_SPLIT` | a split file to reuse instead of resplitting | the default resplit |
-//! | `XRAY_LAB_CACHE` | the cache folder (features, embeddings, file facts, the synthetic dataset, the pretrained weights) | `~/.cache/xray-lab` |
+//! | `XRAY_LAB_CACHE` | the cache folder (features, embeddings, file facts, the synthetic dataset) | `~/.cache/xray-lab` |
+//! | `XRAY_LAB_PRETRAINED` | the pretrained network's weights and test photos (`scripts/fetch_pretrained.py`) | `~/.cache/xray-lab/pretrained` |
 //!
 //! Only the functions here read them; everything else takes what they return as a value, so a
 //! test (or a second notebook) can point any call at its own folders without touching the
@@ -22,6 +23,8 @@ pub const OUT_ENV: &str = "XRAY_LAB_OUT";
 pub const SPLIT_ENV: &str = "XRAY_LAB_SPLIT";
 /// The cache folder.
 pub const CACHE_ENV: &str = "XRAY_LAB_CACHE";
+/// The folder of the pretrained network's weights.
+pub const PRETRAINED_ENV: &str = "XRAY_LAB_PRETRAINED";
 
 fn var(name: &str) -> Option<PathBuf> {
     std::env::var_os(name)
@@ -36,6 +39,17 @@ pub fn cache_dir() -> PathBuf {
         .or_else(|| var("XDG_CACHE_HOME").map(|p| p.join("xray-lab")))
         .or_else(|| var("HOME").map(|h| h.join(".cache/xray-lab")))
         .unwrap_or_else(|| std::env::temp_dir().join("xray-lab"))
+}
+
+/// The folder `scripts/fetch_pretrained.py` fills with the pretrained network's weights:
+/// `$XRAY_LAB_PRETRAINED`, else `$XDG_CACHE_HOME/xray-lab/pretrained`, else
+/// `~/.cache/xray-lab/pretrained`. Apart from `XRAY_LAB_CACHE` on purpose: pointing the caches
+/// at an empty folder (a test, a second dataset) keeps the weights fetched once.
+pub fn pretrained_dir() -> PathBuf {
+    var(PRETRAINED_ENV)
+        .or_else(|| var("XDG_CACHE_HOME").map(|p| p.join("xray-lab/pretrained")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/xray-lab/pretrained")))
+        .unwrap_or_else(|| std::env::temp_dir().join("xray-lab/pretrained"))
 }
 
 /// Where to write figures: `$XRAY_LAB_OUT` when set, else `figures` under the current folder.

