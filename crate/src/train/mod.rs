@@ -953,12 +953,24 @@ fn fit_shortcuts(
     )
 }
 
+/// The most values per image [`projection`] takes: 64x64 pixels.
+pub const MAX_PROJECTED: usize = 4096;
+
 /// A 2-D view of high-dimensional rows (pixels or embeddings): the first two principal
 /// components, fitted on the images of `fit_on` and computed for every image of `features`.
 /// Returns `path`, `class`, the subset column and `pc1`, `pc2`, for
 /// [`crate::plot::scatter_by_class`]. Images of one class that sit together here are what a
 /// linear model finds easy to separate.
 pub fn projection(features: &Features, fit_on: impl Into<Subset>) -> Result<DataFrame> {
+    // The PCA works on the p x p covariance: fine for embeddings (1,280) and small pixel
+    // images, minutes and gigabytes for 150x150 pixels (22,500).
+    if features.cols() > MAX_PROJECTED {
+        return Err(Error::InvalidInput(format!(
+            "a projection of {} values per image would need a {0} x {0} covariance matrix: \
+             project embeddings, or pixels decoded at 64x64 or less (DecodeOptions::new().size(32))",
+            features.cols()
+        )));
+    }
     let pca = linear::Pca::fit(&Samples::from_features(features, fit_on)?, 2)?;
     let (mut pc1, mut pc2) = (Vec::new(), Vec::new());
     for i in 0..features.rows() {
