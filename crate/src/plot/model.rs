@@ -88,7 +88,6 @@ impl LineChart {
 /// A colour per model, fixed by its place in the evaluation.
 fn model_color(index: usize) -> RGBColor {
     const COLORS: [RGBColor; 9] = [
-        RGBColor(0xf4, 0xa2, 0x61),
         RGBColor(0x26, 0x46, 0x53),
         RGBColor(0xe7, 0x6f, 0x51),
         RGBColor(0x2a, 0x9d, 0x8f),
@@ -97,6 +96,7 @@ fn model_color(index: usize) -> RGBColor {
         RGBColor(0x8a, 0xb1, 0x7d),
         RGBColor(0x9e, 0x2a, 0x2b),
         RGBColor(0x45, 0x7b, 0x9d),
+        RGBColor(0xf4, 0xa2, 0x61),
     ];
     COLORS[index % COLORS.len()]
 }
