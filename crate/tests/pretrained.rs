@@ -159,7 +159,11 @@ fn embeddings_of_a_dataset_keep_its_order_list_its_rejects_and_come_back_from_th
     let tmp = tempfile::tempdir().unwrap();
     // The real sample plus one broken file: the run completes and names it.
     let root = tmp.path().join("data");
-    for entry in walkdir(&common::real_sample()) {
+    let files = walkdir::WalkDir::new(common::real_sample())
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpeg"));
+    for entry in files {
         let to = root.join(entry.strip_prefix(common::real_sample()).unwrap());
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&entry, &to).unwrap();
@@ -209,19 +213,6 @@ fn embeddings_of_a_dataset_keep_its_order_list_its_rejects_and_come_back_from_th
     let table = xray_lab::cache::read_table(&file).unwrap();
     assert_eq!(table.height(), 16);
     assert!(table.column("embedding").is_ok());
-}
-
-fn walkdir(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walkdir(&path));
-        } else if path.extension().is_some_and(|e| e == "jpeg") {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]
