@@ -726,10 +726,7 @@ pub(crate) fn decode_row(path: &str, options: &DecodeOptions) -> Decoding<Decode
     let bytes = std::fs::read(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
     let image = guarded_decode(&bytes, options)?;
     let pixels = image.into_raw();
-    let mut histogram = [0u32; 256];
-    for &v in &pixels {
-        histogram[v as usize] += 1;
-    }
+    let histogram = histogram(&pixels);
     Ok(Decoded { pixels, histogram })
 }
 
@@ -742,10 +739,80 @@ pub(crate) fn decode_row(path: &str, options: &DecodeOptions) -> Decoding<Decode
 pub fn features(images: &DataFrame, options: &DecodeOptions) -> Result<Features> {
     options.check()?;
     decode_rows(images, options, None, |decoded, row| {
-        for (out, &v) in row.iter_mut().zip(&decoded.pixels) {
-            *out = v as f32 / 255.0;
-        }
+        scale_pixels(&decoded.pixels, row)
     })
+}
+
+/// Turns decoded pixels (0-255) into feature values in [0, 1], as every row of [`features`]
+/// is made: `v / 255` in `f32`, as the report's `decode_image` divided by 255.
+///
+/// ```
+/// let mut row = [0f32; 3];
+/// xray_lab::decode::scale_pixels(&[0, 51, 255], &mut row);
+/// assert_eq!(row, [0.0, 0.2, 1.0]);
+/// ```
+pub fn scale_pixels(pixels: &[u8], row: &mut [f32]) {
+    for (out, &v) in row.iter_mut().zip(pixels) {
+        *out = v as f32 / 255.0;
+    }
+}
+
+/// An image's pixel intensities on the 0-255 scale: the `mean`, `std` (population), `min` and
+/// `max` columns of the features table, computed from the decoded (resized) pixels.
+///
+/// ```
+/// let stats = xray_lab::decode::Intensity::of_pixels(&[0, 100, 200]);
+/// assert_eq!((stats.mean, stats.min, stats.max), (100.0, 0, 200));
+/// assert!((stats.std - 81.65).abs() < 0.01);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Intensity {
+    /// Mean pixel value.
+    pub mean: f64,
+    /// Standard deviation (of the population of pixels).
+    pub std: f64,
+    /// Darkest pixel.
+    pub min: u8,
+    /// Brightest pixel.
+    pub max: u8,
+}
+
+impl Intensity {
+    /// The statistics of a grayscale image's pixels.
+    pub fn of_pixels(pixels: &[u8]) -> Self {
+        Self::of_histogram(&histogram(pixels))
+    }
+
+    /// The statistics from a 256-bin histogram of pixel values.
+    pub fn of_histogram(h: &[u32; 256]) -> Self {
+        let n = h.iter().map(|&c| c as u64).sum::<u64>().max(1) as f64;
+        let mean = h
+            .iter()
+            .enumerate()
+            .map(|(v, &c)| v as f64 * c as f64)
+            .sum::<f64>()
+            / n;
+        let var = h
+            .iter()
+            .enumerate()
+            .map(|(v, &c)| (v as f64 - mean).powi(2) * c as f64)
+            .sum::<f64>()
+            / n;
+        Intensity {
+            mean,
+            std: var.sqrt(),
+            min: h.iter().position(|&c| c > 0).unwrap_or(0) as u8,
+            max: h.iter().rposition(|&c| c > 0).unwrap_or(0) as u8,
+        }
+    }
+}
+
+fn histogram(pixels: &[u8]) -> [u32; 256] {
+    let mut histogram = [0u32; 256];
+    for &v in pixels {
+        histogram[v as usize] += 1;
+    }
+    histogram
 }
 
 /// Embeddings of every image of the table by a pretrained network: each image decoded as
@@ -953,23 +1020,11 @@ fn decoded_table(
     columns.push(Column::new("label".into(), labels.to_vec()));
     let (mut mean, mut std, mut min, mut max) = (vec![], vec![], vec![], vec![]);
     for h in histograms {
-        let n = h.iter().sum::<u32>().max(1) as f64;
-        let m = h
-            .iter()
-            .enumerate()
-            .map(|(v, &c)| v as f64 * c as f64)
-            .sum::<f64>()
-            / n;
-        let var = h
-            .iter()
-            .enumerate()
-            .map(|(v, &c)| (v as f64 - m).powi(2) * c as f64)
-            .sum::<f64>()
-            / n;
-        mean.push(m);
-        std.push(var.sqrt());
-        min.push(h.iter().position(|&c| c > 0).unwrap_or(0) as u32);
-        max.push(h.iter().rposition(|&c| c > 0).unwrap_or(0) as u32);
+        let stats = Intensity::of_histogram(h);
+        mean.push(stats.mean);
+        std.push(stats.std);
+        min.push(stats.min as u32);
+        max.push(stats.max as u32);
     }
     columns.push(Column::new("mean".into(), mean));
     columns.push(Column::new("std".into(), std));

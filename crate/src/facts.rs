@@ -102,16 +102,32 @@ pub struct ImageFacts {
 /// Reads the facts of one file from its header.
 pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> {
     let file = File::open(path).map_err(|e| RejectReason::Unreadable(e.to_string()))?;
-    let mut reader = BufReader::with_capacity(16 * 1024, file);
-    let magic = {
-        use std::io::BufRead;
-        reader
-            .fill_buf()
-            .map_err(|e| RejectReason::Unreadable(e.to_string()))?
-            .get(..3)
-            .map(|m| m.to_vec())
-            .unwrap_or_default()
-    };
+    facts_from(BufReader::with_capacity(16 * 1024, file))
+}
+
+/// Reads the facts of an image held in memory (a file's bytes, as Spark's `binaryFile` gives
+/// them), exactly as [`read_facts`] reads them from the file.
+///
+/// ```
+/// let file = xray_lab::load::real_sample().join("NORMAL/NORMAL2-IM-1427-0001.jpeg");
+/// let facts = xray_lab::facts::facts_of_bytes(&std::fs::read(file)?)?;
+/// assert_eq!((facts.mode.as_str(), facts.bit_depth), ("L", 8));
+/// assert!(xray_lab::facts::facts_of_bytes(b"not an image").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn facts_of_bytes(bytes: &[u8]) -> std::result::Result<ImageFacts, RejectReason> {
+    facts_from(std::io::Cursor::new(bytes))
+}
+
+fn facts_from<R: std::io::BufRead + std::io::Seek>(
+    mut reader: R,
+) -> std::result::Result<ImageFacts, RejectReason> {
+    let magic = reader
+        .fill_buf()
+        .map_err(|e| RejectReason::Unreadable(e.to_string()))?
+        .get(..3)
+        .map(|m| m.to_vec())
+        .unwrap_or_default();
     if magic.is_empty() {
         return Err(RejectReason::Empty);
     }

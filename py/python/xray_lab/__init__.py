@@ -1,0 +1,170 @@
+"""xray-lab's decoder for Python: image files in, features, intensity statistics and header facts out.
+
+The Rust crate `xray_lab` decodes here exactly as `xray-lab features` does (the same code: a row
+is bit for bit the command's row for the same file and settings), from a list of paths, a list of
+bytes, or an Arrow binary column, and returns an Arrow table::
+
+    import xray_lab
+    table = xray_lab.decode(["chest_xray/val/NORMAL/NORMAL2-IM-1427-0001.jpeg"])
+    table.column_names   # features, width, height, mode, bit_depth, format, progressive,
+                         # mean, std, min, max, error
+    x = xray_lab.matrix(table)            # numpy (rows, 22500) float32 in [0, 1]
+    table.to_pandas(); polars.from_arrow(table)
+
+`features` is 150x150 grayscale values in [0, 1] (the report's `decode_image`), row-major,
+null when the file could not be decoded; `mean`, `std`, `min`, `max` are the decoded pixels'
+intensities on the 0-255 scale; `width` ... `progressive` come from the file's header; `error`
+says why a file gave no features (null when it did). A bad file is a row with an error, never an
+exception. `xray_lab.spark` runs the same inside Spark (`mapInArrow`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from . import _native
+from ._native import __version__
+
+__all__ = ["decode", "decode_batch", "matrix", "patient_ids", "schema", "DEFAULT_SIZE", "__version__"]
+
+#: The report's side: 150 x 150 = 22,500 features per image.
+DEFAULT_SIZE = 150
+#: The crate's pixel limit (a larger image is an error row: a decompression bomb?).
+DEFAULT_MAX_PIXELS = 100_000_000
+
+
+def schema(size: int = DEFAULT_SIZE, *, features: bool = True) -> pa.Schema:
+    """The columns `decode` returns, in order."""
+    fields = []
+    if features:
+        fields.append(pa.field("features", pa.list_(pa.float32(), size * size)))
+    fields += [
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("mode", pa.string()),
+        pa.field("bit_depth", pa.int32()),
+        pa.field("format", pa.string()),
+        pa.field("progressive", pa.bool_()),
+    ]
+    if features:
+        fields += [
+            pa.field("mean", pa.float64()),
+            pa.field("std", pa.float64()),
+            pa.field("min", pa.int32()),
+            pa.field("max", pa.int32()),
+        ]
+    fields.append(pa.field("error", pa.string()))
+    return pa.schema(fields)
+
+
+def decode(
+    files,
+    *,
+    size: int = DEFAULT_SIZE,
+    exact: bool = False,
+    features: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    threads: int | None = None,
+) -> pa.Table:
+    """Decodes `files` and returns one row per file, in order (see the module's text).
+
+    `files`: paths (a list of `str` or `os.PathLike`, or an Arrow/polars/pandas string column)
+    or contents (a list of `bytes`, or an Arrow binary column such as Spark's `binaryFile`
+    `content`). `size`: the side of the square the images are resized to. `exact`: decode JPEGs
+    at full resolution instead of scaling them down in the DCT domain first (slower; the
+    default is what `xray-lab features` does by default). `features=False` reads the headers
+    only (no `features` nor intensity columns; much faster). `threads`: decoding threads
+    (default: one per core; 1 decodes on the calling thread).
+    """
+    if threads is None:
+        threads = os.cpu_count() or 1
+    column = _as_arrow(files)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        paths = column.to_pylist()
+        if any(p is None for p in paths):
+            raise ValueError("a path is missing (null)")
+        out = _native.decode_paths(paths, size=size, exact=exact, max_pixels=max_pixels,
+                                   threads=threads, pixels=features)
+        return _table(out, len(paths), size, features, None)
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        return decode_batch(column, size=size, exact=exact, features=features,
+                            max_pixels=max_pixels, threads=threads)
+    raise TypeError(f"files must be paths or file contents, not {column.type}")
+
+
+def decode_batch(
+    contents: pa.Array,
+    *,
+    size: int = DEFAULT_SIZE,
+    exact: bool = False,
+    features: bool = True,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    threads: int = 1,
+) -> pa.Table:
+    """`decode` for one Arrow binary (or large binary) array, read in place: what the Spark
+    helpers call on each batch. Null contents are error rows."""
+    if isinstance(contents, pa.ChunkedArray):
+        contents = contents.combine_chunks()
+    n = len(contents)
+    _validity, offsets, data = contents.buffers()
+    width = np.int64 if pa.types.is_large_binary(contents.type) else np.int32
+    if offsets is None:
+        offsets = np.zeros(n + 1, dtype=np.int64)
+    else:
+        offsets = np.frombuffer(offsets, dtype=width)[contents.offset: contents.offset + n + 1]
+        offsets = offsets.astype(np.int64)
+    data = memoryview(data).cast("B") if data is not None and data.size else memoryview(b"")
+    out = _native.decode_contents(data, offsets, size=size, exact=exact, max_pixels=max_pixels,
+                                  threads=threads, pixels=features)
+    nulls = contents.is_null().to_numpy(zero_copy_only=False) if contents.null_count else None
+    return _table(out, n, size, features, nulls)
+
+
+def matrix(table: pa.Table) -> np.ndarray:
+    """The `features` column as a numpy `(rows, size * size)` float32 matrix (rows with an
+    error are zeros: filter on `error` first to drop them)."""
+    column = table.column("features").combine_chunks()
+    k = column.type.list_size
+    values = column.values.to_numpy(zero_copy_only=False)
+    return values[column.offset * k: (column.offset + len(column)) * k].reshape(len(column), k)
+
+
+def patient_ids(names: Iterable[str]) -> list[str | None]:
+    """The patient of each Kaggle file name (`person1946_bacteria_4874.jpeg` -> `person1946`,
+    `NORMAL2-IM-1427-0001.jpeg` -> `IM-1427`; None when the name says none), by the crate's
+    rule (`xray_lab::load::patient_id`)."""
+    return _native.patient_ids([os.path.basename(str(n)) for n in names])
+
+
+def _as_arrow(files) -> pa.Array:
+    if isinstance(files, (pa.Array, pa.ChunkedArray)):
+        return files.combine_chunks() if isinstance(files, pa.ChunkedArray) else files
+    if hasattr(files, "to_arrow"):  # polars Series
+        return _as_arrow(files.to_arrow())
+    if hasattr(files, "to_numpy") and hasattr(files, "dtype"):  # pandas Series, numpy array
+        files = files.tolist() if hasattr(files, "tolist") else list(files)
+    files = list(files)
+    if files and all(isinstance(f, (bytes, bytearray, memoryview)) for f in files):
+        return pa.array([bytes(f) for f in files], pa.large_binary())
+    return pa.array([os.fspath(f) for f in files], pa.large_string())
+
+
+def _table(out: dict, n: int, size: int, features: bool, nulls) -> pa.Table:
+    error = out["error"]
+    if nulls is not None:
+        error = ["no content (null)" if null else e for e, null in zip(error, nulls)]
+    columns = []
+    target = schema(size, features=features)
+    if features:
+        values = pa.py_buffer(out["features"])
+        flat = pa.Array.from_buffers(pa.float32(), n * size * size, [None, values])
+        failed = pa.array([e is not None for e in error], pa.bool_())
+        columns.append(pa.FixedSizeListArray.from_arrays(flat, size * size, mask=failed))
+    for field in list(target)[len(columns):]:
+        values = error if field.name == "error" else out[field.name]
+        columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=target)

@@ -1,0 +1,236 @@
+//! `xray_lab._native`: the crate's decoder for Python, one batch of files per call.
+//!
+//! The Python package (`py/python/xray_lab`) wraps these two functions: it turns an Arrow binary
+//! array, a list of bytes or a list of paths into the arguments here, and the dictionary that
+//! comes back into an Arrow table, numpy arrays or a Spark batch. Every row is computed by the
+//! crate's own functions ([`xray_lab::decode::decode_bytes`], [`xray_lab::decode::scale_pixels`],
+//! [`xray_lab::decode::Intensity`], [`xray_lab::facts::facts_of_bytes`]), so a row equals what
+//! `xray-lab features` gives for the same file and settings, bit for bit.
+//!
+//! Threads: `threads = 1` decodes on the calling thread, with no thread pool at all (what a Spark
+//! Python worker wants: Spark runs one worker per core already, and a pool started before a fork
+//! would not survive it); more builds a pool for the call and drops it at the end. The GIL is
+//! released while decoding.
+
+use std::borrow::Cow;
+
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use rayon::prelude::*;
+use xray_lab::decode::{self, DecodeOptions, Intensity, RejectReason};
+use xray_lab::facts::{self, ImageFacts};
+
+/// What one file gave: its header facts (when the header could be read), its pixels and their
+/// statistics (when it decoded), or why not.
+struct Row {
+    facts: Option<ImageFacts>,
+    pixels: Option<(Vec<u8>, Intensity)>,
+    error: Option<String>,
+}
+
+fn row_of(
+    bytes: Result<Cow<'_, [u8]>, RejectReason>,
+    options: &DecodeOptions,
+    pixels: bool,
+) -> Row {
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(reason) => {
+            return Row {
+                facts: None,
+                pixels: None,
+                error: Some(reason.to_string()),
+            }
+        }
+    };
+    let facts = facts::facts_of_bytes(&bytes);
+    if !pixels {
+        return match facts {
+            Ok(facts) => Row { facts: Some(facts), pixels: None, error: None },
+            Err(reason) => Row { facts: None, pixels: None, error: Some(reason.to_string()) },
+        };
+    }
+    let decoded = decode::decode_bytes(&bytes, options).map(|image| {
+        let pixels = image.into_raw();
+        let stats = Intensity::of_pixels(&pixels);
+        (pixels, stats)
+    });
+    // The header's reason first: it is the one `xray-lab facts` and `scan` show for the file.
+    let error = match (&facts, &decoded) {
+        (Err(reason), _) | (Ok(_), Err(reason)) => Some(reason.to_string()),
+        _ => None,
+    };
+    Row {
+        facts: facts.ok(),
+        pixels: decoded.ok(),
+        error,
+    }
+}
+
+fn options(size: u32, exact: bool, max_pixels: u64) -> PyResult<DecodeOptions> {
+    let options = DecodeOptions::new()
+        .size(size)
+        .exact(exact)
+        .max_pixels(max_pixels)
+        .cache(false);
+    options
+        .check()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(options)
+}
+
+/// Runs `row` for `0..n`, on the calling thread when `threads` is 1, else in a pool of that many
+/// threads made for this call (0: one per core).
+fn rows(n: usize, threads: usize, row: impl Fn(usize) -> Row + Sync + Send) -> PyResult<Vec<Row>> {
+    if threads == 1 {
+        return Ok((0..n).map(row).collect());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("cannot start {threads} threads: {e}")))?;
+    Ok(pool.install(|| (0..n).into_par_iter().map(row).collect()))
+}
+
+/// The batch as Python objects: `features` (bytes of n x size x size little-endian float32,
+/// zeros on rows with an error), and a list per column.
+fn to_python<'py>(
+    py: Python<'py>,
+    rows: Vec<Row>,
+    size: u32,
+    pixels: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = if pixels { (size * size) as usize } else { 0 };
+    let features = PyBytes::new_with(py, rows.len() * p * 4, |out| {
+        for (row, chunk) in rows.iter().zip(out.chunks_exact_mut((p * 4).max(1))) {
+            if let Some((pixels, _)) = &row.pixels {
+                let mut values = vec![0f32; p];
+                decode::scale_pixels(pixels, &mut values);
+                for (to, v) in chunk.chunks_exact_mut(4).zip(&values) {
+                    to.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let out = PyDict::new(py);
+    out.set_item("features", features)?;
+    let facts: Vec<Option<&ImageFacts>> = rows.iter().map(|r| r.facts.as_ref()).collect();
+    out.set_item("width", facts.iter().map(|f| f.map(|f| f.width)).collect::<Vec<_>>())?;
+    out.set_item("height", facts.iter().map(|f| f.map(|f| f.height)).collect::<Vec<_>>())?;
+    out.set_item("mode", facts.iter().map(|f| f.map(|f| f.mode.clone())).collect::<Vec<_>>())?;
+    out.set_item("bit_depth", facts.iter().map(|f| f.map(|f| f.bit_depth)).collect::<Vec<_>>())?;
+    out.set_item("format", facts.iter().map(|f| f.map(|f| f.format.clone())).collect::<Vec<_>>())?;
+    out.set_item(
+        "progressive",
+        facts.iter().map(|f| f.and_then(|f| f.progressive)).collect::<Vec<_>>(),
+    )?;
+    let stats: Vec<Option<&Intensity>> = rows.iter().map(|r| r.pixels.as_ref().map(|p| &p.1)).collect();
+    out.set_item("mean", stats.iter().map(|s| s.map(|s| s.mean)).collect::<Vec<_>>())?;
+    out.set_item("std", stats.iter().map(|s| s.map(|s| s.std)).collect::<Vec<_>>())?;
+    out.set_item("min", stats.iter().map(|s| s.map(|s| s.min)).collect::<Vec<_>>())?;
+    out.set_item("max", stats.iter().map(|s| s.map(|s| s.max)).collect::<Vec<_>>())?;
+    out.set_item("error", rows.iter().map(|r| r.error.clone()).collect::<Vec<_>>())?;
+    Ok(out)
+}
+
+/// Decodes the files of an Arrow binary (or large binary) array: `data` is its data buffer and
+/// `offsets` its n + 1 offsets into it (as int64), both read in place, without a copy.
+#[pyfunction]
+#[pyo3(signature = (data, offsets, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true))]
+fn decode_contents<'py>(
+    py: Python<'py>,
+    data: PyBuffer<u8>,
+    offsets: PyBuffer<i64>,
+    size: u32,
+    exact: bool,
+    max_pixels: u64,
+    threads: usize,
+    pixels: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let options = options(size, exact, max_pixels)?;
+    let data = contiguous(py, &data, "data")?;
+    let offsets = offsets.to_vec(py)?;
+    let n = offsets.len().saturating_sub(1);
+    for w in offsets.windows(2) {
+        if w[0] < 0 || w[1] < w[0] || w[1] as usize > data.len() {
+            return Err(PyValueError::new_err(format!(
+                "offsets {}..{} do not lie in a data buffer of {} bytes",
+                w[0],
+                w[1],
+                data.len()
+            )));
+        }
+    }
+    let rows = py.detach(|| {
+        rows(n, threads, |i| {
+            let bytes = &data[offsets[i] as usize..offsets[i + 1] as usize];
+            row_of(Ok(Cow::Borrowed(bytes)), &options, pixels)
+        })
+    })?;
+    to_python(py, rows, size, pixels)
+}
+
+/// Reads and decodes files by path.
+#[pyfunction]
+#[pyo3(signature = (paths, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true))]
+fn decode_paths<'py>(
+    py: Python<'py>,
+    paths: Vec<String>,
+    size: u32,
+    exact: bool,
+    max_pixels: u64,
+    threads: usize,
+    pixels: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let options = options(size, exact, max_pixels)?;
+    let rows = py.detach(|| {
+        rows(paths.len(), threads, |i| {
+            let bytes = std::fs::read(&paths[i])
+                .map(Cow::Owned)
+                .map_err(|e| RejectReason::Unreadable(e.to_string()));
+            row_of(bytes, &options, pixels)
+        })
+    })?;
+    to_python(py, rows, size, pixels)
+}
+
+/// The bytes of a buffer, in place. The buffer protocol gives no lifetime, so this is the one
+/// unsafe step: the slice lives no longer than `buffer`, which the caller holds for the whole
+/// call, and the Python side passes only buffers nothing writes to (Arrow buffers are
+/// immutable; `bytes` too).
+fn contiguous<'a>(_py: Python<'_>, buffer: &'a PyBuffer<u8>, what: &str) -> PyResult<&'a [u8]> {
+    if !buffer.is_c_contiguous() {
+        return Err(PyValueError::new_err(format!("the {what} buffer is not contiguous")));
+    }
+    // SAFETY: a C-contiguous buffer of `len_bytes()` bytes starts at `buf_ptr()` and stays
+    // valid while `buffer` (which holds the exporter's view) is alive; see above for writes.
+    Ok(unsafe {
+        std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes())
+    })
+}
+
+/// The patient of each file name, by the crate's rule ([`xray_lab::load::patient_id`]).
+#[pyfunction]
+fn patient_ids(names: Vec<String>) -> Vec<Option<String>> {
+    names.iter().map(|n| xray_lab::load::patient_id(n)).collect()
+}
+
+/// The settings a row depends on, as the crate's feature cache keys them (`150px-dct`).
+#[pyfunction]
+#[pyo3(signature = (*, size = 150, exact = false))]
+fn settings_key(size: u32, exact: bool) -> PyResult<String> {
+    Ok(options(size, exact, xray_lab::decode::DEFAULT_MAX_PIXELS)?.key())
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_contents, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_paths, m)?)?;
+    m.add_function(wrap_pyfunction!(settings_key, m)?)?;
+    m.add_function(wrap_pyfunction!(patient_ids, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

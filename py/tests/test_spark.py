@@ -1,0 +1,188 @@
+"""xray_lab.spark on real Spark: local mode with 2 workers, and a standalone cluster (a master
+and a worker on the loopback address, started here and stopped at the end)."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pyspark = pytest.importorskip("pyspark")
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+import xray_lab  # noqa: E402
+from xray_lab import spark as xs  # noqa: E402
+
+# Spark's Python workers must be this interpreter (the one with xray_lab installed).
+os.environ["PYSPARK_PYTHON"] = sys.executable
+os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+
+
+def session(master: str, name: str) -> SparkSession:
+    spark = (
+        SparkSession.builder.master(master).appName(name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+@pytest.fixture(scope="module")
+def spark():
+    spark = session("local[2]", "xray-lab tests")
+    yield spark
+    spark.stop()
+
+
+def as_rows(df, cols=("path", "features", "mean", "std", "min", "max", "error")):
+    return {r["path"]: r for r in df.select(*cols).collect()}
+
+
+def check_equal_to_command(rows, expected, real_sample):
+    want = expected["rows"]
+    for path, w in want.items():
+        got = rows["file:" + path]
+        assert got["error"] is None
+        assert np.array_equal(np.array(got["features"], np.float32).view(np.uint32),
+                              np.array(w["features"], np.float32).view(np.uint32)), path
+        assert (got["mean"], got["std"], got["min"], got["max"]) == (w["mean"], w["std"], w["min"], w["max"])
+    bad = {p for p, r in rows.items() if r["error"] is not None}
+    assert bad == {"file:" + str(real_sample / "val" / "NORMAL" / "truncated.jpeg"),
+                   "file:" + str(real_sample / "val" / "PNEUMONIA" / "notes.jpeg")}
+    for p in bad:
+        assert rows[p]["features"] is None
+
+
+def test_read_images_the_reports_way(spark, real_sample):
+    images = xs.read_images(spark, str(real_sample))
+    counts = {(r["subset"], r["class"], r["label"]): r["count"]
+              for r in images.groupBy("subset", "class", "label").count().collect()}
+    assert counts == {("val", "NORMAL", 0): 9, ("val", "PNEUMONIA", 1): 9}
+
+
+def test_features_in_spark_equal_the_command(spark, real_sample, expected):
+    decoded = xs.with_features(xs.read_images(spark, str(real_sample)))
+    assert "content" not in decoded.columns
+    rows = as_rows(decoded)
+    assert len(rows) == 18  # the corrupt files are rows with an error: the job did not fail
+    check_equal_to_command(rows, expected, real_sample)
+
+
+def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
+    decoded = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1)
+    assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "1"
+    check_equal_to_command(as_rows(decoded), expected, real_sample)
+    facts = xs.with_features(xs.read_images(spark, str(real_sample)), features=False,
+                             records_per_batch=3)
+    assert "features" not in facts.columns
+    sizes = {r["path"]: (r["width"], r["height"], r["mode"]) for r in facts.collect()}
+    from PIL import Image
+    for path in expected["rows"]:
+        with Image.open(path) as img:
+            assert sizes["file:" + path] == (*img.size, img.mode)
+
+
+def test_resplit_is_disjoint_by_patient_and_deterministic(spark, synthetic):
+    images = xs.read_images(spark, str(synthetic))
+    n = {r["subset"]: r["count"] for r in images.groupBy("subset").count().collect()}
+    split = xs.resplit(images, test=40, validation=60, seed=7)
+    rows = split.select("path", "patient", "split", "subset").collect()
+    assert len(rows) == sum(n.values()) and len({r["path"] for r in rows}) == len(rows)
+    per_patient = {}
+    for r in rows:
+        per_patient.setdefault(r["patient"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in per_patient.values()), "a patient in two splits"
+    got = {s: sum(1 for r in rows if r["split"] == s) for s in ("train", "test", "validation")}
+    # Whole patients are moved, so a split may end short of its count by less than a patient.
+    largest = max(sum(1 for r in rows if r["patient"] == p) for p in per_patient)
+    assert n["test"] + 40 - largest < got["test"] <= n["test"] + 40
+    assert n["val"] + 60 - largest < got["validation"] <= n["val"] + 60
+    again = xs.resplit(xs.read_images(spark, str(synthetic)), test=40, validation=60, seed=7)
+    assert {(r["path"], r["split"]) for r in again.select("path", "split").collect()} == \
+        {(r["path"], r["split"]) for r in rows}
+
+
+def test_the_reports_pipeline_on_mllib(spark, synthetic):
+    result = xs.report_pipeline(spark, str(synthetic), size=32, test=40, validation=60)
+    assert result["patients_in_two_splits"] == 0
+    assert set(result["stages"]) == {"load and count", "resplit and count", "image sizes",
+                                     "pixel intensities", "features and training", "evaluation",
+                                     "logistic regression (beyond the report)"}
+    assert set(result["intensity_stats"]) == {"train", "test", "validation"}
+    for name in ("test", "validation"):
+        m = result["metrics"][name]
+        assert 0 < m["rmse"] < 0.6 and m["r2"] < 1
+        # The synthetic phantom's classes are separable enough for a linear model on 32x32.
+        assert m["logistic_roc_auc"] > 0.7 and m["logistic_accuracy"] > 0.6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A standalone Spark cluster on 127.0.0.1: one master, one worker with 2 cores."""
+    home = Path(pyspark.__file__).parent
+    logs = tmp_path_factory.mktemp("spark-logs")
+    port, web = free_port(), free_port()
+    env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOG_DIR=str(logs),
+               SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable)
+    spark_class = str(home / "bin" / "spark-class")
+    master = subprocess.Popen(
+        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(port), "--webui-port", str(web)],
+        env=env, stdout=open(logs / "master.log", "w"), stderr=subprocess.STDOUT)
+    url = f"spark://127.0.0.1:{port}"
+    worker = subprocess.Popen(
+        [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+         "--cores", "2", "--memory", "2g", "--webui-port", str(free_port()), url],
+        env=env, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                state = urllib.request.urlopen(f"http://127.0.0.1:{web}/json/", timeout=2).read()
+                if b'"aliveworkers" : 1' in state or b'"aliveworkers": 1' in state:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or master.poll() is not None or worker.poll() is not None:
+                raise RuntimeError("the standalone cluster did not start:\n"
+                                   + (logs / "master.log").read_text()[-2000:]
+                                   + (logs / "worker.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        for p in (worker, master):
+            p.terminate()
+        for p in (worker, master):
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_on_a_standalone_cluster(spark, cluster, real_sample, expected):
+    spark.stop()  # one SparkContext per process: the local session gives way to the cluster's
+    remote = session(cluster, "xray-lab on a cluster")
+    try:
+        assert remote.sparkContext.master == cluster
+        decoded = xs.with_features(xs.read_images(remote, str(real_sample)), records_per_batch=4)
+        check_equal_to_command(as_rows(decoded), expected, real_sample)
+        data = xs.to_vectors(decoded.where("error IS NULL"))
+        assert data.select(F.col("vector")).first()["vector"].size == 150 * 150
+    finally:
+        remote.stop()
