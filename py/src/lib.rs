@@ -7,6 +7,9 @@
 //! [`xray_lab::decode::Intensity`], [`xray_lab::facts::facts_of_bytes`]), so a row equals what
 //! `xray-lab features` gives for the same file and settings, bit for bit.
 //!
+//! What is computed: `pixels = false` reads the headers only (no decoding); `features = false`
+//! decodes (for the intensity statistics) but returns no feature values.
+//!
 //! Threads: `threads = 1` decodes on the calling thread, with no thread pool at all (what a Spark
 //! Python worker wants: Spark runs one worker per core already, and a pool started before a fork
 //! would not survive it); more builds a pool for the call and drops it at the end. The GIL is
@@ -48,8 +51,16 @@ fn row_of(
     let facts = facts::facts_of_bytes(&bytes);
     if !pixels {
         return match facts {
-            Ok(facts) => Row { facts: Some(facts), pixels: None, error: None },
-            Err(reason) => Row { facts: None, pixels: None, error: Some(reason.to_string()) },
+            Ok(facts) => Row {
+                facts: Some(facts),
+                pixels: None,
+                error: None,
+            },
+            Err(reason) => Row {
+                facts: None,
+                pixels: None,
+                error: Some(reason.to_string()),
+            },
         };
     }
     let decoded = decode::decode_bytes(&bytes, options).map(|image| {
@@ -95,14 +106,14 @@ fn rows(n: usize, threads: usize, row: impl Fn(usize) -> Row + Sync + Send) -> P
 }
 
 /// The batch as Python objects: `features` (bytes of n x size x size little-endian float32,
-/// zeros on rows with an error), and a list per column.
+/// zeros on rows with an error; empty unless `features`), and a list per column.
 fn to_python<'py>(
     py: Python<'py>,
     rows: Vec<Row>,
     size: u32,
-    pixels: bool,
+    features: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let p = if pixels { (size * size) as usize } else { 0 };
+    let p = if features { (size * size) as usize } else { 0 };
     let features = PyBytes::new_with(py, rows.len() * p * 4, |out| {
         for (row, chunk) in rows.iter().zip(out.chunks_exact_mut((p * 4).max(1))) {
             if let Some((pixels, _)) = &row.pixels {
@@ -118,28 +129,76 @@ fn to_python<'py>(
     let out = PyDict::new(py);
     out.set_item("features", features)?;
     let facts: Vec<Option<&ImageFacts>> = rows.iter().map(|r| r.facts.as_ref()).collect();
-    out.set_item("width", facts.iter().map(|f| f.map(|f| f.width)).collect::<Vec<_>>())?;
-    out.set_item("height", facts.iter().map(|f| f.map(|f| f.height)).collect::<Vec<_>>())?;
-    out.set_item("mode", facts.iter().map(|f| f.map(|f| f.mode.clone())).collect::<Vec<_>>())?;
-    out.set_item("bit_depth", facts.iter().map(|f| f.map(|f| f.bit_depth)).collect::<Vec<_>>())?;
-    out.set_item("format", facts.iter().map(|f| f.map(|f| f.format.clone())).collect::<Vec<_>>())?;
+    out.set_item(
+        "width",
+        facts.iter().map(|f| f.map(|f| f.width)).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "height",
+        facts
+            .iter()
+            .map(|f| f.map(|f| f.height))
+            .collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "mode",
+        facts
+            .iter()
+            .map(|f| f.map(|f| f.mode.clone()))
+            .collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "bit_depth",
+        facts
+            .iter()
+            .map(|f| f.map(|f| f.bit_depth))
+            .collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "format",
+        facts
+            .iter()
+            .map(|f| f.map(|f| f.format.clone()))
+            .collect::<Vec<_>>(),
+    )?;
     out.set_item(
         "progressive",
-        facts.iter().map(|f| f.and_then(|f| f.progressive)).collect::<Vec<_>>(),
+        facts
+            .iter()
+            .map(|f| f.and_then(|f| f.progressive))
+            .collect::<Vec<_>>(),
     )?;
-    let stats: Vec<Option<&Intensity>> = rows.iter().map(|r| r.pixels.as_ref().map(|p| &p.1)).collect();
-    out.set_item("mean", stats.iter().map(|s| s.map(|s| s.mean)).collect::<Vec<_>>())?;
-    out.set_item("std", stats.iter().map(|s| s.map(|s| s.std)).collect::<Vec<_>>())?;
-    out.set_item("min", stats.iter().map(|s| s.map(|s| s.min)).collect::<Vec<_>>())?;
-    out.set_item("max", stats.iter().map(|s| s.map(|s| s.max)).collect::<Vec<_>>())?;
-    out.set_item("error", rows.iter().map(|r| r.error.clone()).collect::<Vec<_>>())?;
+    let stats: Vec<Option<&Intensity>> = rows
+        .iter()
+        .map(|r| r.pixels.as_ref().map(|p| &p.1))
+        .collect();
+    out.set_item(
+        "mean",
+        stats.iter().map(|s| s.map(|s| s.mean)).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "std",
+        stats.iter().map(|s| s.map(|s| s.std)).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "min",
+        stats.iter().map(|s| s.map(|s| s.min)).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "max",
+        stats.iter().map(|s| s.map(|s| s.max)).collect::<Vec<_>>(),
+    )?;
+    out.set_item(
+        "error",
+        rows.iter().map(|r| r.error.clone()).collect::<Vec<_>>(),
+    )?;
     Ok(out)
 }
 
 /// Decodes the files of an Arrow binary (or large binary) array: `data` is its data buffer and
 /// `offsets` its n + 1 offsets into it (as int64), both read in place, without a copy.
 #[pyfunction]
-#[pyo3(signature = (data, offsets, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true))]
+#[pyo3(signature = (data, offsets, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true, features = true))]
 fn decode_contents<'py>(
     py: Python<'py>,
     data: PyBuffer<u8>,
@@ -149,6 +208,7 @@ fn decode_contents<'py>(
     max_pixels: u64,
     threads: usize,
     pixels: bool,
+    features: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(size, exact, max_pixels)?;
     let data = contiguous(py, &data, "data")?;
@@ -170,12 +230,12 @@ fn decode_contents<'py>(
             row_of(Ok(Cow::Borrowed(bytes)), &options, pixels)
         })
     })?;
-    to_python(py, rows, size, pixels)
+    to_python(py, rows, size, pixels && features)
 }
 
 /// Reads and decodes files by path.
 #[pyfunction]
-#[pyo3(signature = (paths, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true))]
+#[pyo3(signature = (paths, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true, features = true))]
 fn decode_paths<'py>(
     py: Python<'py>,
     paths: Vec<String>,
@@ -184,6 +244,7 @@ fn decode_paths<'py>(
     max_pixels: u64,
     threads: usize,
     pixels: bool,
+    features: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(size, exact, max_pixels)?;
     let rows = py.detach(|| {
@@ -194,7 +255,7 @@ fn decode_paths<'py>(
             row_of(bytes, &options, pixels)
         })
     })?;
-    to_python(py, rows, size, pixels)
+    to_python(py, rows, size, pixels && features)
 }
 
 /// The bytes of a buffer, in place. The buffer protocol gives no lifetime, so this is the one
@@ -203,19 +264,22 @@ fn decode_paths<'py>(
 /// immutable; `bytes` too).
 fn contiguous<'a>(_py: Python<'_>, buffer: &'a PyBuffer<u8>, what: &str) -> PyResult<&'a [u8]> {
     if !buffer.is_c_contiguous() {
-        return Err(PyValueError::new_err(format!("the {what} buffer is not contiguous")));
+        return Err(PyValueError::new_err(format!(
+            "the {what} buffer is not contiguous"
+        )));
     }
     // SAFETY: a C-contiguous buffer of `len_bytes()` bytes starts at `buf_ptr()` and stays
     // valid while `buffer` (which holds the exporter's view) is alive; see above for writes.
-    Ok(unsafe {
-        std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes())
-    })
+    Ok(unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) })
 }
 
 /// The patient of each file name, by the crate's rule ([`xray_lab::load::patient_id`]).
 #[pyfunction]
 fn patient_ids(names: Vec<String>) -> Vec<Option<String>> {
-    names.iter().map(|n| xray_lab::load::patient_id(n)).collect()
+    names
+        .iter()
+        .map(|n| xray_lab::load::patient_id(n))
+        .collect()
 }
 
 /// The settings a row depends on, as the crate's feature cache keys them (`150px-dct`).

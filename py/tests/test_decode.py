@@ -56,8 +56,12 @@ def test_header_facts_agree_with_pillow(real_sample):
     from PIL import Image
 
     paths = [p for p in files(real_sample) if "truncated" not in p and "notes" not in p]
-    table = xray_lab.decode(paths, features=False)
+    table = xray_lab.facts(paths)
     assert "features" not in table.column_names and "mean" not in table.column_names
+    # Facts alone and facts beside the features are the same; features=False keeps the rest.
+    full = xray_lab.decode(paths)
+    assert full.select(table.column_names).equals(table)
+    assert xray_lab.decode(paths, features=False).equals(full.drop(["features"]))
     for path, row in zip(paths, table.to_pylist()):
         with Image.open(path) as img:
             assert (row["width"], row["height"], row["mode"]) == (*img.size, img.mode)

@@ -82,14 +82,30 @@ def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
     decoded = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1)
     assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "1"
     check_equal_to_command(as_rows(decoded), expected, real_sample)
-    facts = xs.with_features(xs.read_images(spark, str(real_sample)), features=False,
-                             records_per_batch=3)
-    assert "features" not in facts.columns
+    facts = xs.with_facts(xs.read_images(spark, str(real_sample)), records_per_batch=3)
+    assert "features" not in facts.columns and "mean" not in facts.columns
+    stats = xs.with_features(xs.read_images(spark, str(real_sample)), features=False)
+    assert "features" not in stats.columns
+    means = {r["path"]: r["mean"] for r in stats.collect()}
+    assert all(means["file:" + p] == w["mean"] for p, w in expected["rows"].items())
     sizes = {r["path"]: (r["width"], r["height"], r["mode"]) for r in facts.collect()}
     from PIL import Image
     for path in expected["rows"]:
         with Image.open(path) as img:
             assert sizes["file:" + path] == (*img.size, img.mode)
+
+
+def test_patients_in_spark_follow_the_crates_rule(spark, synthetic, real_sample):
+    names = ["IM-0115-0001.jpeg", "IM-0115-0002.JPEG", "NORMAL2-IM-1427-0001.jpeg",
+             "person1946_bacteria_4874.jpeg", "person1_virus_6.jpeg", "person22_virus_55.jpg",
+             "personal_photo.jpeg", "person_1.jpeg", "XIM-0001-0001.jpeg", "IM-.jpeg",
+             "IM-12ab.jpeg", "photo.png", "", "noextension", "a.b.IM-7.jpeg", "x-IM-3-IM-4.jpeg",
+             "person_IM-12-1.jpeg", "person7"]
+    names += [p.name for root in (synthetic, real_sample) for p in root.rglob("*.jpeg")]
+    df = spark.createDataFrame([(n,) for n in names], "name string")
+    got = [r["patient"] for r in df.select(xs.patient_column("name").alias("patient")).collect()]
+    assert got == xray_lab.patient_ids(names)
+    assert got[:4] == ["IM-0115", "IM-0115", "IM-1427", "person1946"]
 
 
 def test_resplit_is_disjoint_by_patient_and_deterministic(spark, synthetic):
@@ -107,6 +123,12 @@ def test_resplit_is_disjoint_by_patient_and_deterministic(spark, synthetic):
     largest = max(sum(1 for r in rows if r["patient"] == p) for p in per_patient)
     assert n["test"] + 40 - largest < got["test"] <= n["test"] + 40
     assert n["val"] + 60 - largest < got["validation"] <= n["val"] + 60
+    # The defaults: the report's 1,000 and 2,000 as shares of Kaggle's 5,216 training images.
+    default = xs.resplit(images).groupBy("split").count().collect()
+    got = {r["split"]: r["count"] for r in default}
+    share = n["train"] / 5216
+    assert n["test"] + round(1000 * share) - largest < got["test"] <= n["test"] + round(1000 * share)
+    assert got["train"] >= n["train"] - round(1000 * share) - round(2000 * share) > 0
     again = xs.resplit(xs.read_images(spark, str(synthetic)), test=40, validation=60, seed=7)
     assert {(r["path"], r["split"]) for r in again.select("path", "split").collect()} == \
         {(r["path"], r["split"]) for r in rows}

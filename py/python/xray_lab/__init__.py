@@ -15,7 +15,8 @@ bytes, or an Arrow binary column, and returns an Arrow table::
 null when the file could not be decoded; `mean`, `std`, `min`, `max` are the decoded pixels'
 intensities on the 0-255 scale; `width` ... `progressive` come from the file's header; `error`
 says why a file gave no features (null when it did). A bad file is a row with an error, never an
-exception. `xray_lab.spark` runs the same inside Spark (`mapInArrow`).
+exception. `xray_lab.facts(files)` reads the headers alone (no decoding), and
+`xray_lab.spark` runs the same inside Spark (`mapInArrow`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import pyarrow as pa
 from . import _native
 from ._native import __version__
 
-__all__ = ["decode", "decode_batch", "matrix", "patient_ids", "schema", "DEFAULT_SIZE", "__version__"]
+__all__ = ["decode", "facts", "decode_batch", "matrix", "patient_ids", "schema", "DEFAULT_SIZE",
+           "__version__"]
 
 #: The report's side: 150 x 150 = 22,500 features per image.
 DEFAULT_SIZE = 150
@@ -37,10 +39,10 @@ DEFAULT_SIZE = 150
 DEFAULT_MAX_PIXELS = 100_000_000
 
 
-def schema(size: int = DEFAULT_SIZE, *, features: bool = True) -> pa.Schema:
-    """The columns `decode` returns, in order."""
+def schema(size: int = DEFAULT_SIZE, *, features: bool = True, pixels: bool = True) -> pa.Schema:
+    """The columns `decode` returns, in order (`pixels=False`: the columns of `facts`)."""
     fields = []
-    if features:
+    if features and pixels:
         fields.append(pa.field("features", pa.list_(pa.float32(), size * size)))
     fields += [
         pa.field("width", pa.int32()),
@@ -50,7 +52,7 @@ def schema(size: int = DEFAULT_SIZE, *, features: bool = True) -> pa.Schema:
         pa.field("format", pa.string()),
         pa.field("progressive", pa.bool_()),
     ]
-    if features:
+    if pixels:
         fields += [
             pa.field("mean", pa.float64()),
             pa.field("std", pa.float64()),
@@ -76,23 +78,35 @@ def decode(
     or contents (a list of `bytes`, or an Arrow binary column such as Spark's `binaryFile`
     `content`). `size`: the side of the square the images are resized to. `exact`: decode JPEGs
     at full resolution instead of scaling them down in the DCT domain first (slower; the
-    default is what `xray-lab features` does by default). `features=False` reads the headers
-    only (no `features` nor intensity columns; much faster). `threads`: decoding threads
-    (default: one per core; 1 decodes on the calling thread).
+    default is what `xray-lab features` does by default). `features=False` leaves out the
+    `features` column (the intensities are still computed from the decoded pixels).
+    `threads`: decoding threads (default: one per core; 1 decodes on the calling thread).
     """
+    return _run(files, size=size, exact=exact, pixels=True, features=features,
+                max_pixels=max_pixels, threads=threads)
+
+
+def facts(files, *, threads: int | None = None) -> pa.Table:
+    """What each file's header says, without decoding it: width, height, mode, bit_depth,
+    format, progressive, and error (null unless the header could not be read). Much faster
+    than `decode`: the image sizes of the report's exploration."""
+    return _run(files, size=DEFAULT_SIZE, exact=False, pixels=False, features=False,
+                max_pixels=DEFAULT_MAX_PIXELS, threads=threads)
+
+
+def _run(files, *, size, exact, pixels, features, max_pixels, threads) -> pa.Table:
     if threads is None:
         threads = os.cpu_count() or 1
     column = _as_arrow(files)
+    settings = dict(size=size, exact=exact, max_pixels=max_pixels, threads=threads)
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         paths = column.to_pylist()
         if any(p is None for p in paths):
             raise ValueError("a path is missing (null)")
-        out = _native.decode_paths(paths, size=size, exact=exact, max_pixels=max_pixels,
-                                   threads=threads, pixels=features)
-        return _table(out, len(paths), size, features, None)
+        out = _native.decode_paths(paths, pixels=pixels, features=features, **settings)
+        return _table(out, len(paths), size, features, pixels, None)
     if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-        return decode_batch(column, size=size, exact=exact, features=features,
-                            max_pixels=max_pixels, threads=threads)
+        return decode_batch(column, pixels=pixels, features=features, **settings)
     raise TypeError(f"files must be paths or file contents, not {column.type}")
 
 
@@ -102,11 +116,13 @@ def decode_batch(
     size: int = DEFAULT_SIZE,
     exact: bool = False,
     features: bool = True,
+    pixels: bool = True,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     threads: int = 1,
 ) -> pa.Table:
-    """`decode` for one Arrow binary (or large binary) array, read in place: what the Spark
-    helpers call on each batch. Null contents are error rows."""
+    """`decode` (or, with `pixels=False`, `facts`) for one Arrow binary (or large binary)
+    array, read in place: what the Spark helpers call on each batch. Null contents are error
+    rows."""
     if isinstance(contents, pa.ChunkedArray):
         contents = contents.combine_chunks()
     n = len(contents)
@@ -119,9 +135,9 @@ def decode_batch(
         offsets = offsets.astype(np.int64)
     data = memoryview(data).cast("B") if data is not None and data.size else memoryview(b"")
     out = _native.decode_contents(data, offsets, size=size, exact=exact, max_pixels=max_pixels,
-                                  threads=threads, pixels=features)
+                                  threads=threads, pixels=pixels, features=features)
     nulls = contents.is_null().to_numpy(zero_copy_only=False) if contents.null_count else None
-    return _table(out, n, size, features, nulls)
+    return _table(out, n, size, features, pixels, nulls)
 
 
 def matrix(table: pa.Table) -> np.ndarray:
@@ -153,13 +169,13 @@ def _as_arrow(files) -> pa.Array:
     return pa.array([os.fspath(f) for f in files], pa.large_string())
 
 
-def _table(out: dict, n: int, size: int, features: bool, nulls) -> pa.Table:
+def _table(out: dict, n: int, size: int, features: bool, pixels: bool, nulls) -> pa.Table:
     error = out["error"]
     if nulls is not None:
         error = ["no content (null)" if null else e for e, null in zip(error, nulls)]
     columns = []
-    target = schema(size, features=features)
-    if features:
+    target = schema(size, features=features, pixels=pixels)
+    if features and pixels:
         values = pa.py_buffer(out["features"])
         flat = pa.Array.from_buffers(pa.float32(), n * size * size, [None, values])
         failed = pa.array([e is not None for e in error], pa.bool_())
