@@ -128,71 +128,32 @@ fn to_python<'py>(
     })?;
     let out = PyDict::new(py);
     out.set_item("features", features)?;
-    let facts: Vec<Option<&ImageFacts>> = rows.iter().map(|r| r.facts.as_ref()).collect();
-    out.set_item(
-        "width",
-        facts.iter().map(|f| f.map(|f| f.width)).collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "height",
-        facts
-            .iter()
-            .map(|f| f.map(|f| f.height))
-            .collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "mode",
-        facts
-            .iter()
-            .map(|f| f.map(|f| f.mode.clone()))
-            .collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "bit_depth",
-        facts
-            .iter()
-            .map(|f| f.map(|f| f.bit_depth))
-            .collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "format",
-        facts
-            .iter()
-            .map(|f| f.map(|f| f.format.clone()))
-            .collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "progressive",
-        facts
-            .iter()
-            .map(|f| f.and_then(|f| f.progressive))
-            .collect::<Vec<_>>(),
-    )?;
-    let stats: Vec<Option<&Intensity>> = rows
-        .iter()
-        .map(|r| r.pixels.as_ref().map(|p| &p.1))
-        .collect();
-    out.set_item(
-        "mean",
-        stats.iter().map(|s| s.map(|s| s.mean)).collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "std",
-        stats.iter().map(|s| s.map(|s| s.std)).collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "min",
-        stats.iter().map(|s| s.map(|s| s.min)).collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "max",
-        stats.iter().map(|s| s.map(|s| s.max)).collect::<Vec<_>>(),
-    )?;
-    out.set_item(
-        "error",
-        rows.iter().map(|r| r.error.clone()).collect::<Vec<_>>(),
-    )?;
+    let fact = |r: &Row| r.facts.clone();
+    let stats = |r: &Row| r.pixels.as_ref().map(|(_, stats)| stats.to_owned());
+    set_column(&out, &rows, "width", |r| fact(r).map(|f| f.width))?;
+    set_column(&out, &rows, "height", |r| fact(r).map(|f| f.height))?;
+    set_column(&out, &rows, "mode", |r| fact(r).map(|f| f.mode))?;
+    set_column(&out, &rows, "bit_depth", |r| fact(r).map(|f| f.bit_depth))?;
+    set_column(&out, &rows, "format", |r| fact(r).map(|f| f.format))?;
+    set_column(&out, &rows, "progressive", |r| {
+        fact(r).and_then(|f| f.progressive)
+    })?;
+    set_column(&out, &rows, "mean", |r| stats(r).map(|s| s.mean))?;
+    set_column(&out, &rows, "std", |r| stats(r).map(|s| s.std))?;
+    set_column(&out, &rows, "min", |r| stats(r).map(|s| s.min))?;
+    set_column(&out, &rows, "max", |r| stats(r).map(|s| s.max))?;
+    set_column(&out, &rows, "error", |r| r.error.clone())?;
     Ok(out)
+}
+
+/// One column of the batch: `value` of every row, as a Python list (None where it is `None`).
+fn set_column<'py, T: IntoPyObject<'py>>(
+    out: &Bound<'py, PyDict>,
+    rows: &[Row],
+    name: &str,
+    value: impl Fn(&Row) -> Option<T>,
+) -> PyResult<()> {
+    out.set_item(name, rows.iter().map(value).collect::<Vec<_>>())
 }
 
 /// Decodes the files of an Arrow binary (or large binary) array: `data` is its data buffer and
