@@ -280,6 +280,10 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     assignment = images.select("path", "patient", "split").cache()
     counts_after = {f"{r['split']}/{r['class']}": r["count"] for r in images.select(
         "split", "class").groupBy("split", "class").count().collect()}
+    if not any(key.startswith("train/") for key in counts_after):
+        raise ValueError(f"no training images left after the resplit of {root}: every patient "
+                         "has images in the test or val folder (or test and validation took the "
+                         "rest); give smaller test= and validation=")
     leaks = (assignment.groupBy("patient").agg(F.countDistinct("split").alias("k"))
              .where("k > 1").count())
     stage("resplit and count")
