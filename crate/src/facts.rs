@@ -110,7 +110,7 @@ pub fn read_facts(path: &Path) -> std::result::Result<ImageFacts, RejectReason> 
 ///
 /// ```
 /// let file = xray_lab::load::real_sample().join("NORMAL/NORMAL2-IM-1427-0001.jpeg");
-/// let facts = xray_lab::facts::facts_of_bytes(&std::fs::read(file)?)?;
+/// let facts = xray_lab::facts::facts_of_bytes(&std::fs::read(file)?).map_err(|r| r.to_string())?;
 /// assert_eq!((facts.mode.as_str(), facts.bit_depth), ("L", 8));
 /// assert!(xray_lab::facts::facts_of_bytes(b"not an image").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -22,7 +22,7 @@ exception. `xray_lab.facts(files)` reads the headers alone (no decoding), and
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
