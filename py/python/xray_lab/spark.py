@@ -277,7 +277,8 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     stage("load and count")
 
     images = resplit(images, test=test, validation=validation, seed=seed)
-    assignment = images.select("path", "patient", "split").cache()
+    # resplit keeps its path -> split table in memory: these read it, and no file.
+    assignment = images.select("path", "patient", "split")
     counts_after = {f"{r['split']}/{r['class']}": r["count"] for r in images.select(
         "split", "class").groupBy("split", "class").count().collect()}
     if not any(key.startswith("train/") for key in counts_after):
@@ -339,7 +340,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
                 metricName="areaUnderROC").evaluate(predictions)
             predictions.unpersist()
         stage("logistic regression (beyond the report)")
-    for df in (data, described, assignment):
+    for df in (data, described):
         df.unpersist()
 
     return {
