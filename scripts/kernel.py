@@ -84,9 +84,22 @@ incremental = true
 overflow-checks = true
 
 [dependencies]
-xray_lab = {{ path = "{crate}" }}
+xray_lab = {{ path = "{crate}"{features} }}
 
 """
+
+# The crate's cargo features the seed is built with, each a build of its own beside the plain
+# one: notebook 07 asks for `pretrained` in its `:dep` line (notebooks 01-06 do not, and never
+# compile the network), and `cli` builds the command with it. cargo keeps both builds of
+# `xray_lab` side by side in the seed (their features differ, so do their file names); the
+# dependencies' builds are shared, so the second costs one compile of the crate.
+SEED_FEATURES = ([], ["pretrained"])
+
+
+def cargo_toml(features: list[str]) -> str:
+    """The Cargo.toml evcxr writes for `:dep xray_lab = { path = "../crate"[, features = ...] }`."""
+    listed = ", ".join(f'"{f}"' for f in features)
+    return CARGO_TOML.format(crate=CRATE, features=f", features = [{listed}]" if features else "")
 
 # Cells compile at opt-level 0, the crate and every dependency at evcxr's opt-level 2. A cell is a
 # few lines that call the crate, so optimising it buys nothing at run time and costs about a
@@ -220,7 +233,7 @@ def stamp_of(facts: dict) -> dict:
         "downloads": downloaded_crates_stamp(),
         "rustc": facts["version"],
         "evcxr": EVCXR_VERSION,
-        "cargo_toml": CARGO_TOML.format(crate=CRATE),
+        "cargo_toml": [cargo_toml(f) for f in SEED_FEATURES],
         "rustflags": evcxr_env("rustc")["RUSTFLAGS"],
         "cell_profile": CELL_PROFILE,
     }
@@ -250,11 +263,11 @@ def write_cell_profile() -> None:
         config.write_text(CELL_PROFILE)
 
 
-def write_seed_files(seed: Path) -> None:
+def write_seed_files(seed: Path, features: list[str] = []) -> None:
     write_cell_profile()
     (seed / "src").mkdir(parents=True, exist_ok=True)
     (seed / ".cargo").mkdir(exist_ok=True)
-    toml = CARGO_TOML.format(crate=CRATE)
+    toml = cargo_toml(features)
     if not (seed / "Cargo.toml").exists() or (seed / "Cargo.toml").read_text() != toml:
         (seed / "Cargo.toml").write_text(toml)
     lib = seed / "src" / "lib.rs"
@@ -264,11 +277,26 @@ def write_seed_files(seed: Path) -> None:
 
 
 def build_seed(seed: Path, facts: dict, rustc: str, timeout: float | None, quiet: bool) -> bool:
-    """Brings the seed up to date; True when cargo finished. Resolution is offline and from
-    scratch, as a kernel's is (evcxr's first build has no dependencies, so the lock file is
-    emptied before `:dep` resolves again)."""
-    write_seed_files(seed)
-    (seed / "Cargo.lock").unlink(missing_ok=True)
+    """Brings the seed up to date, the crate built once per entry of SEED_FEATURES; True when
+    cargo finished within `timeout` seconds (all builds together). Resolution is offline and
+    from scratch, as a kernel's is (evcxr's first build has no dependencies, so the lock file is
+    emptied before `:dep` resolves again). The seed is left with the plain Cargo.toml."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        for features in SEED_FEATURES:
+            write_seed_files(seed, features)
+            if features == SEED_FEATURES[0]:
+                (seed / "Cargo.lock").unlink(missing_ok=True)
+            left = None if deadline is None else max(deadline - time.monotonic(), 1.0)
+            if not build_seed_once(seed, facts, rustc, left, quiet):
+                return False
+        return True
+    finally:
+        write_seed_files(seed)
+
+
+def build_seed_once(seed: Path, facts: dict, rustc: str, timeout: float | None,
+                    quiet: bool) -> bool:
     cmd = [tool("cargo"), "build", "--offline", "--target", facts["host"]]
     if quiet:
         cmd.append("--quiet")
@@ -469,16 +497,20 @@ def jupyter_kernel(name: str, timeout: float):
 
 
 def check(timeout: float = 600) -> None:
-    """Starts one kernel through jupyter_client, runs the notebooks' set-up cells, and fails
-    unless the kernel's `xray_lab` library is the seed's own file (a hard link to it): a kernel
-    that compiled the crate again would have replaced it with a new one."""
+    """Starts one kernel through jupyter_client, runs the notebooks' set-up cells, then notebook
+    07's (the crate with its `pretrained` feature), and fails unless each `xray_lab` library the
+    kernel linked is the seed's own file (a hard link to it): a kernel that compiled the crate
+    again would have made a new one."""
     host = rustc_facts(tool("rustc"))["host"]
     seed_deps = seed_dir() / "target" / host / "debug" / "deps"
     if not any(seed_deps.glob("libxray_lab-*.rlib")):
         raise SystemExit(f"no seed build of the crate in {seed_deps}: run `kernel.py prepare`")
     started = time.perf_counter()
     with jupyter_kernel(KERNEL_NAME, timeout) as (km, client, ready):
-        for code in [notebook_setup_cell(), "use xray_lab::prelude::*;", "xray_lab::DATA_ENV"]:
+        cells = [notebook_setup_cell(), "use xray_lab::prelude::*;", "xray_lab::DATA_ENV",
+                 ':dep xray_lab = { path = "../crate", features = ["pretrained"] }',
+                 "xray_lab::pretrained::NAME"]
+        for code in cells:
             reply = client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
             if reply["content"]["status"] != "ok":
                 raise SystemExit(f"the cell {code!r} failed: {reply['content']}")
@@ -568,10 +600,15 @@ def cli(args: list[str]) -> None:
     with SeedLock(seed, exclusive=True):
         # This checkout's crate (the seed names the checkout prepared last). The seed's own lock
         # file is kept: the binary must use the kernels' dependency builds.
-        write_seed_files(seed)
-        cmd = [tool("cargo"), "build", "--offline", "--quiet", "-p", "xray_lab",
-               "--bin", "xray-lab", "--target", facts["host"]]
-        subprocess.run(cmd, cwd=seed, env=evcxr_env(rustc), check=True)
+        # With the network (`embed`, `--pretrained`): the seed's second build of the crate, asked
+        # for as notebook 07 asks (cargo takes no --features for a package outside a workspace).
+        try:
+            write_seed_files(seed, ["pretrained"])
+            cmd = [tool("cargo"), "build", "--offline", "--quiet", "-p", "xray_lab",
+                   "--bin", "xray-lab", "--target", facts["host"]]
+            subprocess.run(cmd, cwd=seed, env=evcxr_env(rustc), check=True)
+        finally:
+            write_seed_files(seed)
     binary = seed / "target" / facts["host"] / "debug" / "xray-lab"
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = os.pathsep.join(

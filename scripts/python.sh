@@ -36,7 +36,10 @@ step "building the wheel (maturin)"
 
 wheels="$CARGO_TARGET_DIR/wheels"
 rm -f "$wheels"/xray_lab-*.whl
-"$venv/bin/maturin" build --release --quiet -m py/Cargo.toml -i "$python" -o "$wheels"
+# With the crate's features as the tests build it (`--all-features`), so that maturin reuses that
+# build of the crate instead of compiling it again without them (the wheel calls none of them).
+"$venv/bin/maturin" build --release --quiet -m py/Cargo.toml -i "$python" -o "$wheels" \
+  --features xray_lab/pretrained
 wheel=$(ls "$wheels"/xray_lab-*.whl)
 "$python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 echo "   built and installed $(basename "$wheel")"

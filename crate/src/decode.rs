@@ -205,8 +205,9 @@ type Decoding<T> = std::result::Result<T, RejectReason>;
 #[derive(Debug, Clone)]
 pub struct Features {
     options: DecodeOptions,
-    /// The network whose embeddings the rows are ([`embeddings`]); `None` for pixels.
-    network: Option<&'static str>,
+    /// The network whose embeddings the rows are, and their length (`embeddings`, cargo
+    /// feature `pretrained`); `None` for pixels.
+    network: Option<(&'static str, usize)>,
     matrix: Vec<f32>,
     labels: Vec<u32>,
     images: DataFrame,
@@ -278,10 +279,10 @@ impl Features {
     pub fn key(&self) -> String {
         key(&self.options, self.network)
     }
-    /// The pretrained network the rows are embeddings of ([`embeddings`]); `None` when they are
+    /// The pretrained network the rows are embeddings of (`decode::embeddings`); `None` when they are
     /// pixels ([`features`]).
     pub fn network(&self) -> Option<&str> {
-        self.network
+        self.network.map(|(name, _)| name)
     }
     /// The features of row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
@@ -822,6 +823,8 @@ fn histogram(pixels: &[u8]) -> [u32; 256] {
 /// order, failed files are in [`Features::rejects`] with the reason, and the rows are cached
 /// like the features, keyed by the network and the decode settings.
 ///
+/// Needs the cargo feature `pretrained`.
+///
 /// ```no_run
 /// use xray_lab::prelude::*;
 /// let dataset = load::scan("chest_xray")?;
@@ -830,6 +833,8 @@ fn histogram(pixels: &[u8]) -> [u32; 256] {
 /// assert_eq!(embeddings.cols(), 1280);
 /// # Ok::<(), xray_lab::Error>(())
 /// ```
+#[cfg(feature = "pretrained")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pretrained")))]
 pub fn embeddings(
     images: &DataFrame,
     network: &crate::pretrained::Network,
@@ -840,7 +845,7 @@ pub fn embeddings(
     decode_rows(
         images,
         &options,
-        Some(crate::pretrained::NAME),
+        Some((crate::pretrained::NAME, crate::pretrained::EMBEDDING_SIZE)),
         |decoded, row| {
             let side = crate::pretrained::INPUT_SIZE;
             let gray = GrayImage::from_raw(side, side, decoded.pixels)
@@ -851,27 +856,27 @@ pub fn embeddings(
 }
 
 /// Values per row: `side * side` pixels, or an embedding's length.
-fn width(options: &DecodeOptions, network: Option<&str>) -> usize {
+fn width(options: &DecodeOptions, network: Option<(&str, usize)>) -> usize {
     match network {
-        Some(_) => crate::pretrained::EMBEDDING_SIZE,
+        Some((_, size)) => size,
         None => options.side() as usize * options.side() as usize,
     }
 }
 
 /// The cache key of rows decoded with `options`, embedded by `network` if any.
-fn key(options: &DecodeOptions, network: Option<&str>) -> String {
+fn key(options: &DecodeOptions, network: Option<(&str, usize)>) -> String {
     match network {
-        Some(network) => format!("{network}-{}", options.key()),
+        Some((network, _)) => format!("{network}-{}", options.key()),
         None => options.key(),
     }
 }
 
 /// Decodes every image of the table (in parallel, on all cores) and turns each into a row with
-/// `compute`: pixels, or an embedding by `network`.
+/// `compute`: pixels, or an embedding by `network` (its name and the embedding's length).
 fn decode_rows(
     images: &DataFrame,
     options: &DecodeOptions,
-    network: Option<&'static str>,
+    network: Option<(&'static str, usize)>,
     compute: impl Fn(Decoded, &mut [f32]) + Sync,
 ) -> Result<Features> {
     let start = Instant::now();

@@ -120,6 +120,20 @@ pub enum Error {
     )]
     MissingWeights(PathBuf),
 
+    /// A function of a cargo feature that this build of the crate was compiled without (a
+    /// saved model that reads embeddings, `--pretrained`, on a build without `pretrained`).
+    #[error(
+        "{what} needs xray_lab's cargo feature `{feature}`, which this build was compiled without: \
+         in a notebook, `:dep xray_lab = {{ path = \"../crate\", features = [\"{feature}\"] }}`; \
+         with cargo, `--features {feature}` (`--all-features` at the workspace root)"
+    )]
+    FeatureOff {
+        /// The cargo feature.
+        feature: &'static str,
+        /// What asked for it.
+        what: String,
+    },
+
     /// A split puts the same image, file content or patient in more than one subset.
     #[error(
         "the split leaks: {images} images share a path, content or patient across subsets:\n{rows}"

@@ -12,7 +12,9 @@
 //! * [`decode`]: image facts from the headers, and 150x150 grayscale features, fast and cached;
 //! * [`train`]: the report's regularized linear regression and the classifiers it called for;
 //! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files;
-//! * [`report`]: all of it in one call, as `xray-lab report` runs it.
+//! * [`report`]: all of it in one call, as `xray-lab report` runs it;
+//! * `pretrained` (cargo feature `pretrained`, off by default): a pretrained network
+//!   (EfficientNet-Lite0) whose embeddings the classifiers can read instead of pixels.
 //!
 //! ```
 //! use xray_lab::prelude::*;
@@ -29,6 +31,7 @@
 //! exactly the versions in its `Cargo.lock`.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cache;
 pub mod decode;
@@ -40,6 +43,8 @@ pub mod frame;
 pub mod load;
 pub mod plot;
 pub mod prelude;
+#[cfg(feature = "pretrained")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pretrained")))]
 pub mod pretrained;
 pub mod progress;
 pub mod report;

@@ -9,7 +9,6 @@ use serde::Serialize;
 use xray_lab::decode::{self, DecodeOptions, Features, Progress};
 use xray_lab::frame;
 use xray_lab::load::{self, Dataset};
-use xray_lab::pretrained;
 use xray_lab::report::{ReportOptions, SplitCheck, Summary};
 use xray_lab::split::{self, Amount, ResplitOptions, ValFolder};
 use xray_lab::subset::Subset;
@@ -108,7 +107,8 @@ enum Command {
     /// Embeddings by a pretrained network (EfficientNet-Lite0, ImageNet): each image decoded as
     /// `features` decodes it, at 224x224, then run through the network; 1,280 numbers per image,
     /// written as an Arrow IPC file (column `embedding`; readable by polars and pyarrow). Cached
-    /// like the features. Reads the weights that `scripts/fetch_pretrained.py` fetches.
+    /// like the features. Reads the weights that `scripts/fetch_pretrained.py` fetches. Needs a
+    /// build with the cargo feature `pretrained` (the project's scripts build the command so).
     Embed {
         /// The dataset root.
         #[arg(long, env = "XRAY_LAB_DATA")]
@@ -301,7 +301,9 @@ fn main() -> ExitCode {
             decode,
             no_cache,
             json,
-        } => features(&data, split, &out, decode.options(), None, no_cache, json),
+        } => features(&data, split, &out, decode.options(), no_cache, json, |images, o| {
+            decode::features(images, o)
+        }),
         Command::Embed {
             data,
             split,
@@ -310,12 +312,7 @@ fn main() -> ExitCode {
             exact,
             no_cache,
             json,
-        } => pretrained::Network::load(weights.unwrap_or_else(pretrained::weights_path))
-            .map_err(Into::into)
-            .and_then(|network| {
-                let options = DecodeOptions::new().exact(exact);
-                features(&data, split, &out, options, Some(&network), no_cache, json)
-            }),
+        } => embed(&data, split, &out, weights, exact, no_cache, json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -534,15 +531,52 @@ fn split_command(data: &Path, out: &Path, options: &ResplitOptions) -> CliResult
     Ok(())
 }
 
-/// `features`, or `embed` when given a network.
+/// `embed`: `features` with the pretrained network's embeddings as the rows.
+#[cfg(feature = "pretrained")]
+fn embed(
+    data: &Path,
+    split: Option<PathBuf>,
+    out: &Path,
+    weights: Option<PathBuf>,
+    exact: bool,
+    no_cache: bool,
+    json: bool,
+) -> CliResult {
+    use xray_lab::pretrained::{weights_path, Network};
+    let network = Network::load(weights.unwrap_or_else(weights_path))?;
+    let options = DecodeOptions::new().exact(exact);
+    features(data, split, out, options, no_cache, json, |images, o| {
+        decode::embeddings(images, &network, o)
+    })
+}
+
+/// `embed` in a build without the network: says how to get one.
+#[cfg(not(feature = "pretrained"))]
+fn embed(
+    _data: &Path,
+    _split: Option<PathBuf>,
+    _out: &Path,
+    _weights: Option<PathBuf>,
+    _exact: bool,
+    _no_cache: bool,
+    _json: bool,
+) -> CliResult {
+    Err(xray_lab::Error::FeatureOff {
+        feature: "pretrained",
+        what: "`xray-lab embed`".into(),
+    }
+    .into())
+}
+
+/// `features`, or `embed` (`compute` makes the rows).
 fn features(
     data: &Path,
     split: Option<PathBuf>,
     out: &Path,
     decode: DecodeOptions,
-    network: Option<&pretrained::Network>,
     no_cache: bool,
     json: bool,
+    compute: impl FnOnce(&polars::prelude::DataFrame, &DecodeOptions) -> xray_lab::Result<Features>,
 ) -> CliResult {
     let dataset = load::scan(data)?;
     let mut images = dataset.images.clone();
@@ -551,10 +585,7 @@ fn features(
     }
     check_writable(out)?;
     let options = decode.cache(!no_cache).progress(progress_for(json));
-    let features = match network {
-        Some(network) => decode::embeddings(&images, network, &options)?,
-        None => decode::features(&images, &options)?,
-    };
+    let features = compute(&images, &options)?;
     features.save(out)?;
     let report = FeaturesReport::new(&features, &images, out)?;
     if json {

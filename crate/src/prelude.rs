@@ -10,6 +10,7 @@ pub use crate::facts;
 pub use crate::frame::{self, Table};
 pub use crate::load::{self, Dataset, Origin, ScanOptions, SkipReason, Skipped};
 pub use crate::plot::{self, Figure};
+#[cfg(feature = "pretrained")]
 pub use crate::pretrained;
 pub use crate::progress::Progress;
 pub use crate::report;

@@ -31,9 +31,10 @@ pub struct ReportOptions {
     pub train: TrainOptions,
     /// How to show progress: a line on stderr as each stage starts and ends, unless quiet.
     pub progress: Progress,
-    /// Also train on the pretrained network's embeddings ([`train::Evaluation::add_pretrained`];
-    /// the weights from `scripts/fetch_pretrained.py`; about 70 s for 5,856 images on 2 cores the
-    /// first time, then the cache).
+    /// Also train on the pretrained network's embeddings (`Evaluation::add_pretrained`; the
+    /// weights from `scripts/fetch_pretrained.py`; about 70 s for 5,856 images on 2 cores the
+    /// first time, then the cache). Needs the cargo feature `pretrained`: without it, `true`
+    /// is [`Error::FeatureOff`](crate::Error::FeatureOff) before any work starts.
     pub pretrained: bool,
 }
 
@@ -165,15 +166,23 @@ pub struct Run {
 pub fn run(root: impl AsRef<Path>, options: &ReportOptions) -> Result<Run> {
     options.train.check()?;
     options.decode.check()?;
+    if options.pretrained && cfg!(not(feature = "pretrained")) {
+        return Err(crate::Error::FeatureOff {
+            feature: "pretrained",
+            what: "ReportOptions::pretrained (`--pretrained`)".into(),
+        });
+    }
     let mut stages = Stages::new(options.progress);
     let dataset = stages.run("scan", || load::scan(root.as_ref()))?;
     let (images, split_check) = stages.run("split", || {
         split::split_checked(&dataset, options.split.as_deref(), &options.resplit)
     })?;
     let features = stages.run("features", || decode::features(&images, &options.decode))?;
+    #[cfg_attr(not(feature = "pretrained"), allow(unused_mut))]
     let mut evaluation = stages.run("training and evaluation", || {
         train::evaluate(&features, &options.train)
     })?;
+    #[cfg(feature = "pretrained")]
     if options.pretrained {
         let network = stages.run("pretrained network", crate::pretrained::Network::from_cache)?;
         let embeddings = stages.run("embeddings", || {

@@ -33,7 +33,7 @@ pub enum ModelKind {
     /// The shortcut check: a random forest on file facts.
     ShortcutForest,
     /// Logistic regression on a pretrained network's embeddings
-    /// ([`Evaluation::add_pretrained`](super::Evaluation::add_pretrained)).
+    /// (`Evaluation::add_pretrained`, cargo feature `pretrained`).
     PretrainedLogistic,
     /// A random forest on a pretrained network's embeddings.
     PretrainedForest,

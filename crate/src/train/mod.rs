@@ -270,7 +270,8 @@ pub enum Input {
     },
     /// File facts from the header ([`FACTS`]): the shortcut check.
     Facts,
-    /// A pretrained network's embedding of the image ([`crate::decode::embeddings`]).
+    /// A pretrained network's embedding of the image (`decode::embeddings`, cargo feature
+    /// `pretrained`).
     Embedding {
         /// The network's name, e.g. `efficientnet-lite0`.
         network: String,
@@ -293,10 +294,10 @@ impl Input {
                 format!("{} components of {s}x{s} block means", pca.components.len())
             }
             Input::Facts => "file facts".into(),
-            Input::Embedding { network } => format!(
-                "{network} embeddings ({})",
-                crate::pretrained::EMBEDDING_SIZE
-            ),
+            Input::Embedding { network } => match embedding_size(network) {
+                Some(size) => format!("{network} embeddings ({size})"),
+                None => format!("{network} embeddings"),
+            },
             Input::Nothing => "none (the training share)".into(),
         }
     }
@@ -432,11 +433,7 @@ impl Model {
             .to_vec(),
             // The baseline reads nothing; one placeholder value stands for the file.
             Input::Nothing => vec![0.0],
-            Input::Embedding { .. } => {
-                let gray = crate::decode::decode_file(path, &self.decode)?;
-                let network = crate::pretrained::Network::shared()?;
-                network.run(&network.input_from_gray(&gray)).embedding
-            }
+            Input::Embedding { network } => self.embed_file(path, network)?,
             input => {
                 let gray = crate::decode::decode_file(path, &self.decode)?;
                 let pixels: Vec<f32> = gray.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
@@ -454,6 +451,26 @@ impl Model {
         let x = Samples::new(row, cols, vec![0])?;
         let score = self.scores(&x)?[0];
         Ok(score.clamp(0.0, 1.0))
+    }
+
+    /// A file's embedding by the network the model reads, decoded with the model's settings.
+    #[cfg(feature = "pretrained")]
+    fn embed_file(&self, path: &Path, _network: &str) -> Result<Vec<f32>> {
+        let gray = crate::decode::decode_file(path, &self.decode)?;
+        let network = crate::pretrained::Network::shared()?;
+        Ok(network.run(&network.input_from_gray(&gray)).embedding)
+    }
+
+    /// Without the network in this build, a model that reads embeddings cannot predict.
+    #[cfg(not(feature = "pretrained"))]
+    fn embed_file(&self, _path: &Path, network: &str) -> Result<Vec<f32>> {
+        Err(Error::FeatureOff {
+            feature: "pretrained",
+            what: format!(
+                "model {:?} (it reads {network} embeddings)",
+                self.kind.name()
+            ),
+        })
     }
 
     /// Predict PNEUMONIA for one image file (its probability at or above the threshold).
@@ -644,7 +661,7 @@ pub struct Evaluation {
 
 /// The models here read pixels: the trees pool them into blocks, the linear models' weights
 /// draw as an image, a saved model decodes a new file to pixels. Embeddings
-/// ([`crate::decode::embeddings`]) are refused with the way to train on them instead.
+/// (`decode::embeddings`) are refused with the way to train on them instead.
 pub(crate) fn require_pixels(features: &Features, what: &str) -> Result<()> {
     match features.network() {
         None => Ok(()),
@@ -992,8 +1009,20 @@ pub fn projection(features: &Features, fit_on: impl Into<Subset>) -> Result<Data
     Ok(frame::fresh(&table))
 }
 
+/// The length of `network`'s embeddings, when this build has the network (cargo feature
+/// `pretrained`).
+fn embedding_size(network: &str) -> Option<usize> {
+    #[cfg(feature = "pretrained")]
+    if network == crate::pretrained::NAME {
+        return Some(crate::pretrained::EMBEDDING_SIZE);
+    }
+    let _ = network;
+    None
+}
+
 /// The penalties logistic regression on embeddings chooses from on validation (standardized
 /// embeddings; `λ` of `mean log-loss + λ/2 ‖w‖²`).
+#[cfg(feature = "pretrained")]
 const PRETRAINED_PENALTIES: [f64; 5] = [1e-4, 1e-3, 1e-2, 1e-1, 1.0];
 
 impl Evaluation {
@@ -1002,6 +1031,8 @@ impl Evaluation {
     /// (standardized embeddings, its penalty chosen on validation by ROC AUC) and a random forest
     /// (`options.forest`), each with its threshold chosen on validation and scored on train,
     /// validation and test like the others, so they join the same tables and figures.
+    ///
+    /// Needs the cargo feature `pretrained`.
     ///
     /// ```no_run
     /// use xray_lab::prelude::*;
@@ -1012,6 +1043,8 @@ impl Evaluation {
     /// evaluation.add_pretrained(&embeddings, &TrainOptions::new())?;
     /// # Ok::<(), xray_lab::Error>(())
     /// ```
+    #[cfg(feature = "pretrained")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pretrained")))]
     pub fn add_pretrained(&mut self, embeddings: &Features, options: &TrainOptions) -> Result<()> {
         let Some(network) = embeddings.network() else {
             return Err(Error::InvalidInput(
