@@ -78,6 +78,31 @@ def test_features_in_spark_equal_the_command(spark, real_sample, expected):
     check_equal_to_command(rows, expected, real_sample)
 
 
+def test_files_read_by_the_decoder_or_shipped_by_spark_give_the_same_rows(spark, real_sample,
+                                                                          expected, tmp_path):
+    images = xs.read_images(spark, str(real_sample))
+    # Local files: the decoder reads them itself ("auto"), and the resplit's join keeps that.
+    assert images.schema["path"].metadata == {"xray_lab.local_files": True}
+    assert xs.resplit(images).schema["path"].metadata == {"xray_lab.local_files": True}
+    for read in ("path", "content"):
+        check_equal_to_command(as_rows(xs.with_features(images, read=read)), expected, real_sample)
+        facts = {r["path"]: (r["width"], r["height"], r["error"] is None)
+                 for r in xs.with_facts(images, read=read).collect()}
+        assert len(facts) == 18 and sum(ok for *_, ok in facts.values()) == 17  # the text file
+    with pytest.raises(ValueError, match="read must be"):
+        xs.with_features(images, read="bytes")
+
+    # Hadoop's paths are not escaped: a name with a space, a percent sign and a hash.
+    folder = tmp_path / "odd" / "val" / "NORMAL"
+    folder.mkdir(parents=True)
+    source = sorted((real_sample / "val" / "NORMAL").glob("NORMAL2-*.jpeg"))[0]
+    odd = folder / "a b%20#c.jpeg"
+    odd.write_bytes(source.read_bytes())
+    images = xs.read_images(spark, str(tmp_path / "odd"))
+    [row] = xs.with_features(images, read="path").collect()
+    assert row["error"] is None and row["mean"] == expected["rows"][str(source)]["mean"]
+
+
 def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
     decoded = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1)
     assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "1"

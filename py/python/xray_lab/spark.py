@@ -17,6 +17,11 @@ What matters at scale, and what these helpers do about it:
   decoder then runs on the worker's own thread, with no thread pool that a fork could break.
 - **Columns are read only when needed.** `binaryFile` reads a file's bytes only when `content`
   is used; `read_images` and `resplit` use paths alone.
+- **Files on a local or mounted file system are read by the decoder itself.** For `file:`
+  paths (a laptop, Colab, a cluster's shared mount) `with_features` hands the Python workers
+  the paths alone and the crate reads each file, instead of Spark reading every file into the
+  JVM and shipping its bytes to Python through Arrow (on 1,580 X-rays that round trip alone
+  cost about a second per pass). Other file systems (HDFS, S3) go through `content`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ __all__ = ["read_images", "resplit", "patient_column", "with_features", "with_fa
 #: Rows per Arrow batch, in and out: 256 X-rays of up to 8 MB stay far below Arrow's 2 GiB.
 DEFAULT_RECORDS_PER_BATCH = 256
 _MAX_BATCH_BYTES = 1 << 30
+#: The `path` column's metadata key that says the files are on a local (or mounted) file system.
+_LOCAL = "xray_lab.local_files"
 
 
 def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = True,
@@ -74,6 +81,10 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
         df = df.coalesce(partitions)
     label = F.create_map(*[x for i, c in enumerate(classes) for x in (F.lit(c), F.lit(i))])
     df = df.withColumn("label", label[F.col("class")].cast("int"))
+    # Said in the column's metadata, which selections and joins keep: `with_features` then lets
+    # the decoder read the files itself.
+    local = _is_local(spark, root)
+    df = df.withColumn("path", F.col("path").alias("path", metadata={_LOCAL: local}))
     return df.select("path", "name", "subset", "class", "label", "length", "modificationTime",
                      "content")
 
@@ -173,7 +184,7 @@ def features_schema(size: int = xray_lab.DEFAULT_SIZE, *, features: bool = True,
 
 
 def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = False,
-                  features: bool = True, content: str = "content",
+                  features: bool = True, content: str = "content", read: str = "auto",
                   records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1):
     """Decodes the `content` column with `mapInArrow`: every other column is kept, `content`
     is dropped, and the columns of `xray_lab.decode` are added: `features` (an array of
@@ -181,30 +192,46 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     header facts and the intensities. A file that cannot be decoded is a row with `error` set
     and null features, never a failed task.
 
+    `read`: "content" decodes the `content` column's bytes; "path" has the decoder read each
+    `path` itself (the files must be on a file system every worker sees: `file:` paths);
+    "auto" (the default) is "path" when `read_images` found the files on a local file system,
+    else "content". The rows are the same either way.
+
     Sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to `records_per_batch`
     (see the module's text); `threads` decoding threads per Python worker (default 1)."""
     return _decode_in_spark(images, size=size, exact=exact, pixels=True, features=features,
-                            content=content, records_per_batch=records_per_batch,
+                            content=content, read=read, records_per_batch=records_per_batch,
                             threads=threads)
 
 
-def with_facts(images, *, content: str = "content",
+def with_facts(images, *, content: str = "content", read: str = "auto",
                records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1):
     """The header facts of every file (`xray_lab.facts`: width, height, mode, bit_depth,
     format, progressive, error) without decoding it, `content` dropped: the report's image
-    sizes."""
+    sizes. `read` as for `with_features`."""
     return _decode_in_spark(images, size=xray_lab.DEFAULT_SIZE, exact=False, pixels=False,
-                            features=False, content=content,
+                            features=False, content=content, read=read,
                             records_per_batch=records_per_batch, threads=threads)
 
 
-def _decode_in_spark(images, *, size, exact, pixels, features, content, records_per_batch,
-                     threads):
+def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
+                     records_per_batch, threads):
     from pyspark.sql.types import StructType
 
     if records_per_batch < 1:
         raise ValueError("records_per_batch must be at least 1")
+    if read not in ("auto", "path", "content"):
+        raise ValueError(f"read must be 'auto', 'path' or 'content', not {read!r}")
+    if read == "auto":
+        local = "path" in images.columns and images.schema["path"].metadata.get(_LOCAL, False)
+        read = "path" if local else "content"
+    if read == "path" and "path" not in images.columns:
+        raise ValueError("read='path' needs a `path` column (read_images gives one)")
+    if read == "content" and content not in images.columns:
+        raise ValueError(f"no `{content}` column to decode (read_images gives one)")
     keep = [f for f in images.schema.fields if f.name != content]
+    # Reading by path, the JVM never reads the files: `content` is not asked for.
+    images = images.select([f.name for f in keep]) if read == "path" else images
     schema = StructType(keep + features_schema(size, features=features, pixels=pixels))
     arrow_schema = _arrow_schema(keep, size, features, pixels)
     row_bytes = size * size * 4 if features and pixels else 64
@@ -217,8 +244,15 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, records_
         for batch in batches:
             for start in range(0, batch.num_rows, step):
                 part = batch.slice(start, step)
-                table = xray_lab.decode_batch(part.column(content), size=size, exact=exact,
-                                              pixels=pixels, features=features, threads=threads)
+                if read == "path":
+                    paths = [_local_path(p) for p in part.column("path").to_pylist()]
+                    table = (xray_lab.decode(paths, size=size, exact=exact, features=features,
+                                             threads=threads) if pixels
+                             else xray_lab.facts(paths, threads=threads))
+                else:
+                    table = xray_lab.decode_batch(part.column(content), size=size, exact=exact,
+                                                  pixels=pixels, features=features,
+                                                  threads=threads)
                 columns = [part.column(name) for name in names]
                 for name in table.column_names:
                     column = table.column(name).combine_chunks()
@@ -289,26 +323,35 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
              .where("k > 1").count())
     stage("resplit and count")
 
-    # One pass gives the header facts and the intensities (decoded, without the features); the
-    # two stages read it from memory. The features stage decodes again: keeping 22,500 numbers
-    # per image in Spark's cache here was slower (2 cores, 1,580 files: 13 s against 9 s for
-    # these two stages with a header-only pass first; this way, about 5 s).
+    # One pass gives the header facts and the intensities (decoded, without the features), kept
+    # in memory; one job aggregates both per split, one collects the scatter plot's points and
+    # the rejects. The features stage decodes again: keeping 22,500 numbers per image in
+    # Spark's cache here was slower (2 cores, 1,580 files: 13 s against 9 s for these two
+    # stages with a header-only pass first; this way, about 5 s).
     described = with_features(images, size=size, features=False,
                               records_per_batch=records_per_batch).drop("mode", "format").cache()
-    size_stats = {r["split"]: r.asDict() for r in described.groupBy("split").agg(
-        *[f(c).alias(f"{c}_{f.__name__}") for c in ("width", "height")
-          for f in (F.min, F.max, F.mean, F.stddev)]).collect()}
-    size_points = len(described.select("width", "height").collect())
-    stage("image sizes")
-
+    ok = F.col("error").isNull()
     # Every image has size x size pixels, so the split's pixels pool exactly from the images'
     # means and standard deviations.
-    intensity_stats = {r["split"]: {k: r[k] for k in ("min", "max", "mean", "std")}
-                       for r in described.where("error IS NULL").groupBy("split").agg(
-        F.min("min").alias("min"), F.max("max").alias("max"), F.mean("mean").alias("mean"),
-        F.sqrt(F.mean(F.col("std") ** 2 + F.col("mean") ** 2) - F.mean("mean") ** 2).alias("std"),
+    per_split = {r["split"]: r.asDict() for r in described.groupBy("split").agg(
+        *[f(c).alias(f"{c}_{f.__name__}") for c in ("width", "height")
+          for f in (F.min, F.max, F.mean, F.stddev)],
+        F.min(F.when(ok, F.col("min"))).alias("min"), F.max(F.when(ok, F.col("max"))).alias("max"),
+        F.mean(F.when(ok, F.col("mean"))).alias("mean"),
+        F.sqrt(F.mean(F.when(ok, F.col("std") ** 2 + F.col("mean") ** 2))
+               - F.mean(F.when(ok, F.col("mean"))) ** 2).alias("std"),
     ).collect()}
-    rejects = [(r["path"], r["error"]) for r in described.where("error IS NOT NULL").collect()]
+    points = described.select("width", "height", F.when(~ok, F.col("path")).alias("path"),
+                              "error").collect()
+    size_stats = {split: {k: v for k, v in r.items()
+                          if k == "split" or k.startswith(("width_", "height_"))}
+                  for split, r in per_split.items()}
+    size_points = sum(1 for r in points if r["width"] is not None)
+    stage("image sizes")
+
+    intensity_stats = {split: {k: r[k] for k in ("min", "max", "mean", "std")}
+                       for split, r in per_split.items()}
+    rejects = [(r["path"], r["error"]) for r in points if r["error"] is not None]
     stage("pixel intensities")
 
     decoded = with_features(images, size=size, records_per_batch=records_per_batch)
@@ -357,6 +400,27 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
         "metrics": metrics,
         "iterations": linear.summary.totalIterations,
     }
+
+
+def _is_local(spark, root: str) -> bool:
+    """Whether Spark reads `root` from a local (or mounted) file system: a `file:` path, or a
+    path without a scheme when Hadoop's default file system is the local one (not HDFS)."""
+    from urllib.parse import urlparse
+
+    scheme = urlparse(str(root)).scheme
+    if not scheme:
+        default = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS") or "file:///"
+        scheme = urlparse(default).scheme
+    return scheme.lower() == "file"
+
+
+def _local_path(uri: str) -> str:
+    """A path as `binaryFile` gives it (`file:/data/a b.jpeg`: Hadoop's form, not escaped) as a
+    local path (`/data/a b.jpeg`)."""
+    if uri.startswith("file:"):
+        rest = uri[len("file:"):]
+        return "/" + rest.lstrip("/") if rest.startswith("/") else rest
+    return uri
 
 
 def _arrow_schema(keep, size, features, pixels):
