@@ -173,6 +173,27 @@ def test_the_reports_pipeline_on_mllib(spark, synthetic):
         assert m["logistic_roc_auc"] > 0.7 and m["logistic_accuracy"] > 0.6
 
 
+def test_the_pipelines_statistics_are_sparks_and_the_pixels_own(spark, real_sample, expected):
+    # The pipeline aggregates its one pass's rows on the driver: the same numbers as Spark's
+    # min/max/mean/stddev, and the pooled pixel statistics equal those of every pixel.
+    decoded = xs.with_features(xs.read_images(spark, str(real_sample)), features=False)
+    decoded = decoded.withColumn("split", F.col("subset"))
+    rows = decoded.collect()
+    [want] = decoded.where("width IS NOT NULL").groupBy("split").agg(
+        *[f(c).alias(f"{c}_{f.__name__}") for c in ("width", "height")
+          for f in (F.min, F.max, F.mean, F.stddev)]).collect()
+    got = xs._size_stats(rows)["val"]
+    assert got.keys() == want.asDict().keys()
+    for k, v in want.asDict().items():
+        assert got[k] == pytest.approx(v, rel=1e-12), k
+    pixels = np.concatenate([np.rint(np.array(w["features"], np.float64) * 255)
+                             for w in expected["rows"].values()])
+    stats = xs._intensity_stats(rows)["val"]
+    assert (stats["min"], stats["max"]) == (pixels.min(), pixels.max())
+    assert stats["mean"] == pytest.approx(pixels.mean(), rel=1e-9)
+    assert stats["std"] == pytest.approx(pixels.std(), rel=1e-9)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
