@@ -279,8 +279,9 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
                     logistic: bool = True) -> dict:
     """The report's pipeline on these helpers, stage by stage, timed: load and count per subset
     and class; the resplit (done right) and count; image sizes with min, max, mean and std per
-    split (from one pass that reads the header facts and decodes for the intensities, kept in
-    memory); pixel intensities per split (from that pass);
+    split (one pass reads the header facts and decodes for the intensities; one job brings its
+    small rows, the scatter plot's points, to the driver); pixel intensities per split (from
+    those rows);
     features and MLlib training (`LinearRegression(regParam)`, as the report); evaluation on test
     and validation (RMSE, R²); then, beyond the report and in a stage of its own,
     `LogisticRegression(regParam)` with its accuracy and ROC AUC (`logistic=False` skips it).
