@@ -93,10 +93,10 @@ xray_lab = {{ path = "{crate}"{features} }}
 # compile the network), and `cli` builds the command with it. cargo keeps both builds of
 # `xray_lab` side by side in the seed (their features differ, so do their file names); the
 # dependencies' builds are shared, so the second costs one compile of the crate.
-SEED_FEATURES = ([], ["pretrained"])
+SEED_FEATURES = ((), ("pretrained",))
 
 
-def cargo_toml(features: list[str]) -> str:
+def cargo_toml(features: tuple[str, ...]) -> str:
     """The Cargo.toml evcxr writes for `:dep xray_lab = { path = "../crate"[, features = ...] }`."""
     listed = ", ".join(f'"{f}"' for f in features)
     return CARGO_TOML.format(crate=CRATE, features=f", features = [{listed}]" if features else "")
@@ -263,7 +263,7 @@ def write_cell_profile() -> None:
         config.write_text(CELL_PROFILE)
 
 
-def write_seed_files(seed: Path, features: list[str] = []) -> None:
+def write_seed_files(seed: Path, features: tuple[str, ...] = ()) -> None:
     write_cell_profile()
     (seed / "src").mkdir(parents=True, exist_ok=True)
     (seed / ".cargo").mkdir(exist_ok=True)
@@ -603,7 +603,7 @@ def cli(args: list[str]) -> None:
         # With the network (`embed`, `--pretrained`): the seed's second build of the crate, asked
         # for as notebook 07 asks (cargo takes no --features for a package outside a workspace).
         try:
-            write_seed_files(seed, ["pretrained"])
+            write_seed_files(seed, ("pretrained",))
             cmd = [tool("cargo"), "build", "--offline", "--quiet", "-p", "xray_lab",
                    "--bin", "xray-lab", "--target", facts["host"]]
             subprocess.run(cmd, cwd=seed, env=evcxr_env(rustc), check=True)

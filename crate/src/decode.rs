@@ -279,8 +279,8 @@ impl Features {
     pub fn key(&self) -> String {
         key(&self.options, self.network)
     }
-    /// The pretrained network the rows are embeddings of (`decode::embeddings`); `None` when they are
-    /// pixels ([`features`]).
+    /// The pretrained network the rows are embeddings of (`decode::embeddings`); `None` when
+    /// they are pixels ([`features`]).
     pub fn network(&self) -> Option<&str> {
         self.network.map(|(name, _)| name)
     }

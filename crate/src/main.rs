@@ -301,9 +301,16 @@ fn main() -> ExitCode {
             decode,
             no_cache,
             json,
-        } => features(&data, split, &out, decode.options(), no_cache, json, |images, o| {
-            decode::features(images, o)
-        }),
+        } => features(
+            &data,
+            split,
+            &out,
+            decode.options(),
+            no_cache,
+            json,
+            decode::features,
+        ),
+        #[cfg(feature = "pretrained")]
         Command::Embed {
             data,
             split,
@@ -313,6 +320,13 @@ fn main() -> ExitCode {
             no_cache,
             json,
         } => embed(&data, split, &out, weights, exact, no_cache, json),
+        // A build without the network says how to get one.
+        #[cfg(not(feature = "pretrained"))]
+        Command::Embed { .. } => Err(xray_lab::Error::FeatureOff {
+            feature: "pretrained",
+            what: "`xray-lab embed`".into(),
+        }
+        .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -548,24 +562,6 @@ fn embed(
     features(data, split, out, options, no_cache, json, |images, o| {
         decode::embeddings(images, &network, o)
     })
-}
-
-/// `embed` in a build without the network: says how to get one.
-#[cfg(not(feature = "pretrained"))]
-fn embed(
-    _data: &Path,
-    _split: Option<PathBuf>,
-    _out: &Path,
-    _weights: Option<PathBuf>,
-    _exact: bool,
-    _no_cache: bool,
-    _json: bool,
-) -> CliResult {
-    Err(xray_lab::Error::FeatureOff {
-        feature: "pretrained",
-        what: "`xray-lab embed`".into(),
-    }
-    .into())
 }
 
 /// `features`, or `embed` (`compute` makes the rows).

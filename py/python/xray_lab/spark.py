@@ -186,10 +186,11 @@ def features_schema(size: int = xray_lab.DEFAULT_SIZE, *, features: bool = True,
 def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = False,
                   features: bool = True, content: str = "content", read: str = "auto",
                   records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1):
-    """Decodes the `content` column with `mapInArrow`: every other column is kept, `content`
-    is dropped, and the columns of `xray_lab.decode` are added: `features` (an array of
-    floats; left out with `features=False`, which still decodes for the intensities), the
-    header facts and the intensities. A file that cannot be decoded is a row with `error` set
+    """Decodes every image with `mapInArrow` (its `content` bytes, or the file at its `path`:
+    see `read`): every other column is kept, `content` is dropped, and the columns of
+    `xray_lab.decode` are added: `features` (an array of floats; left out with
+    `features=False`, which still decodes for the intensities), the header facts and the
+    intensities. A file that cannot be decoded is a row with `error` set
     and null features, never a failed task.
 
     `read`: "content" decodes the `content` column's bytes; "path" has the decoder read each
