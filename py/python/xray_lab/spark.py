@@ -440,8 +440,11 @@ def _is_local(spark, root: str) -> bool:
 
     scheme = urlparse(str(root)).scheme
     if not scheme:
-        default = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS") or "file:///"
-        scheme = urlparse(default).scheme
+        try:
+            default = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS")
+        except Exception:  # a Spark Connect session has no JVM here: ship the bytes instead
+            return False
+        scheme = urlparse(default or "file:///").scheme
     return scheme.lower() == "file"
 
 
