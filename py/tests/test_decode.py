@@ -1,5 +1,6 @@
 """The package from plain Python: the same rows as `xray-lab features`, from every input kind."""
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,25 @@ def test_works_after_fork(real_sample):
         got = f.read()
     os.waitpid(pid, 0)
     assert got == repr(want)
+
+
+def test_the_spark_daemon_prefers_the_installed_pyspark_of_the_same_release(tmp_path):
+    from xray_lab.spark_daemon import prefer_installed_pyspark
+
+    def tree(name, version):
+        (tmp_path / name / "pyspark").mkdir(parents=True)
+        (tmp_path / name / "pyspark" / "version.py").write_text(f'__version__ = "{version}"\n')
+        return str(tmp_path / name)
+
+    archive = str(tmp_path / "lib" / "pyspark.zip")
+    (tmp_path / "lib").mkdir()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("pyspark/version.py", '__version__ = "3.5.3"\n')
+    same, other, empty = tree("same", "3.5.3"), tree("other", "3.4.1"), str(tmp_path / "empty")
+
+    path = [archive, empty, same]
+    assert prefer_installed_pyspark(path) and path == [empty, same, archive]
+    path = [archive, other, same]  # the first pyspark found is another release: left alone
+    assert not prefer_installed_pyspark(path) and path == [archive, other, same]
+    path = [empty, same]
+    assert not prefer_installed_pyspark(path) and path == [empty, same]

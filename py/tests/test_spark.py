@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 pyspark = pytest.importorskip("pyspark")
@@ -23,9 +24,12 @@ os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
 
 
-def session(master: str, name: str) -> SparkSession:
+def session(master: str, name: str, **conf) -> SparkSession:
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
     spark = (
-        SparkSession.builder.master(master).appName(name)
+        builder.master(master).appName(name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.pyspark.python", sys.executable)
@@ -118,6 +122,18 @@ def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
     for path in expected["rows"]:
         with Image.open(path) as img:
             assert sizes["file:" + path] == (*img.size, img.mode)
+
+
+def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):
+    # binaryFile packs files largest first, so the partitions read_images merges differ in
+    # bytes; by path the rows are dealt out round-robin before decoding.
+    images = xs.read_images(spark, str(synthetic))
+    decoded = xs.with_facts(images, read="path")
+    shares = [r["bytes"] for r in decoded.groupBy(F.spark_partition_id().alias("task"))
+              .agg(F.sum("length").alias("bytes")).collect()]
+    assert len(shares) == images.rdd.getNumPartitions() == 2
+    assert max(shares) < 1.2 * min(shares), shares
+    assert decoded.count() == images.count()
 
 
 def test_patients_in_spark_follow_the_crates_rule(spark, synthetic, real_sample):
@@ -245,11 +261,24 @@ def cluster(tmp_path_factory):
 
 def test_on_a_standalone_cluster(spark, cluster, real_sample, expected):
     spark.stop()  # one SparkContext per process: the local session gives way to the cluster's
-    remote = session(cluster, "xray-lab on a cluster")
+    # The cluster's workers start from xray-lab's daemon (the local session's from Spark's own).
+    remote = session(cluster, "xray-lab on a cluster",
+                     **{"spark.python.daemon.module": xs.DAEMON_MODULE})
     try:
         assert remote.sparkContext.master == cluster
         decoded = xs.with_features(xs.read_images(remote, str(real_sample)), records_per_batch=4)
         check_equal_to_command(as_rows(decoded), expected, real_sample)
+
+        def where_from(batches):
+            import pyspark
+            for batch in batches:
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([pyspark.__file__] * batch.num_rows)], names=["pyspark"])
+
+        # The workers imported the installed pyspark (compiled once), not Spark's pyspark.zip.
+        origins = {r["pyspark"] for r in xs.read_images(remote, str(real_sample)).select("path")
+                   .mapInArrow(where_from, "pyspark string").collect()}
+        assert origins == {pyspark.__file__}, origins
         data = xs.to_vectors(decoded.where("error IS NULL"))
         assert data.select(F.col("vector")).first()["vector"].size == 150 * 150
     finally:

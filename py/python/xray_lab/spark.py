@@ -22,6 +22,14 @@ What matters at scale, and what these helpers do about it:
   the paths alone and the crate reads each file, instead of Spark reading every file into the
   JVM and shipping its bytes to Python through Arrow (on 1,580 X-rays that round trip alone
   cost about a second per pass). Other file systems (HDFS, S3) go through `content`.
+- **Tasks of equal work.** `binaryFile` packs the files into partitions largest first, so the
+  partitions `read_images` merges differ in bytes (105 MB against 37 MB for 1,580 X-rays on 2
+  cores): reading by path, `with_features` deals the rows out round-robin first (a shuffle of
+  the small path rows; the files' bytes are never shuffled).
+- **Workers that start faster.** `DAEMON_MODULE` (`xray_lab.spark_daemon`) as the session's
+  `spark.python.daemon.module` has the workers import the installed pyspark instead of
+  compiling it from Spark's `pyspark.zip`, and import the decoder once before they are forked:
+  the first pass over the same files 4.4-5.1 s instead of 6.0-6.3 s (see that module).
 """
 
 from __future__ import annotations
@@ -33,7 +41,11 @@ import pyarrow as pa
 import xray_lab
 
 __all__ = ["read_images", "resplit", "patient_column", "with_features", "with_facts", "to_vectors",
-           "features_schema", "report_pipeline"]
+           "features_schema", "report_pipeline", "DAEMON_MODULE"]
+
+#: The Python workers' start-up to give the session's `spark.python.daemon.module`:
+#: `SparkSession.builder.config("spark.python.daemon.module", DAEMON_MODULE)`.
+DAEMON_MODULE = "xray_lab.spark_daemon"
 
 #: Rows per Arrow batch, in and out: 256 X-rays of up to 8 MB stay far below Arrow's 2 GiB.
 DEFAULT_RECORDS_PER_BATCH = 256
@@ -196,7 +208,8 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     `read`: "content" decodes the `content` column's bytes; "path" has the decoder read each
     `path` itself (the files must be on a file system every worker sees: `file:` paths);
     "auto" (the default) is "path" when `read_images` found the files on a local file system,
-    else "content". The rows are the same either way.
+    else "content". The rows are the same either way; by path they are first dealt out
+    round-robin over the same number of partitions, so that each task decodes as many bytes.
 
     Sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to `records_per_batch`
     (see the module's text); `threads` decoding threads per Python worker (default 1)."""
@@ -231,8 +244,14 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
     if read == "content" and content not in images.columns:
         raise ValueError(f"no `{content}` column to decode (read_images gives one)")
     keep = [f for f in images.schema.fields if f.name != content]
-    # Reading by path, the JVM never reads the files: `content` is not asked for.
-    images = images.select([f.name for f in keep]) if read == "path" else images
+    if read == "path":
+        # The JVM never reads the files: `content` is not asked for. The rows are dealt out
+        # round-robin over as many partitions as before, so that each task gets files of every
+        # size (binaryFile packs them largest first); only the small path rows are shuffled.
+        partitions = _partitions(images)
+        images = images.select([f.name for f in keep])
+        if partitions > 1:
+            images = images.repartition(partitions)
     schema = StructType(keep + features_schema(size, features=features, pixels=pixels))
     arrow_schema = _arrow_schema(keep, size, features, pixels)
     row_bytes = size * size * 4 if features and pixels else 64
@@ -446,6 +465,14 @@ def _is_local(spark, root: str) -> bool:
             return False
         scheme = urlparse(default or "file:///").scheme
     return scheme.lower() == "file"
+
+
+def _partitions(df) -> int:
+    """How many partitions `df` has (0 where that cannot be asked: Spark Connect has no RDDs)."""
+    try:
+        return df.rdd.getNumPartitions()
+    except Exception:
+        return 0
 
 
 def _local_path(uri: str) -> str:
