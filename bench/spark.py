@@ -9,7 +9,7 @@ package against Pillow from plain Python: the same files, the same run (issue 17
    - `report_spark.py`: the report's code (binaryFile, its resplit, Pillow UDFs for sizes,
      histograms and `decode_image`, MLlib `LinearRegression(regParam=0.1)`, RMSE and R²);
    - `xray_lab.spark.report_pipeline`: the same stages with the crate's decoder in
-     `mapInArrow` (one pass for the header facts and the intensities, the files read by the
+     `mapInArrow`, its workers started by `xray_lab.spark_daemon` (one pass for the header facts and the intensities, the files read by the
      decoder itself; a second decode for the features, whose vectors are kept in memory for
      MLlib), the resplit done right, the same MLlib model and metrics; its logistic regression
      (beyond the report) is timed apart and left out of the total compared.
@@ -45,7 +45,9 @@ def ours(data: str, master: str) -> dict:
 
     from xray_lab import spark as xs
 
+    # The workers start from xray-lab's daemon (the installed pyspark, the decoder preloaded).
     spark = (SparkSession.builder.master(master).appName("xray-lab pipeline")
+             .config("spark.python.daemon.module", xs.DAEMON_MODULE)
              .config("spark.driver.memory", "8g")
              .config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
@@ -70,6 +72,7 @@ def throughput(data: str, master: str) -> dict:
     from xray_lab import spark as xs
 
     spark = (SparkSession.builder.master(master).appName("xray-lab throughput")
+             .config("spark.python.daemon.module", xs.DAEMON_MODULE)
              .config("spark.driver.memory", "4g").config("spark.ui.enabled", "false")
              .config("spark.ui.showConsoleProgress", "false")
              .config("spark.pyspark.python", sys.executable).getOrCreate())
