@@ -29,7 +29,7 @@ What matters at scale, and what these helpers do about it:
 - **Workers that start faster.** `DAEMON_MODULE` (`xray_lab.spark_daemon`) as the session's
   `spark.python.daemon.module` has the workers import the installed pyspark instead of
   compiling it from Spark's `pyspark.zip`, and import the decoder once before they are forked:
-  the first pass over the same files 4.4-5.1 s instead of 6.0-6.3 s (see that module).
+  the first pass over the same files 4.4-5.1 s instead of about 6 s (see that module).
 """
 
 from __future__ import annotations

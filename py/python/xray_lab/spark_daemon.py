@@ -20,10 +20,10 @@ package must be installed where the workers run, as `with_features` already need
    jemalloc's (pyarrow's allocator), which is made for it (it re-creates its background thread
    in the child).
 
-Measured (2026-11-28, 2 cores, `local[*]`, cold page cache, 1,580 X-rays; see the README): the
-first Python job's workers ran our code 1.8 s after the job started instead of 2.8-3.3 s, and
-the first decoding pass took 4.4-5.1 s instead of 6.0-6.3 s. Later jobs reuse the workers, as
-before.
+Measured (2026-11-28, 2 cores, `local[*]`, cold page cache, 1,580 X-rays; see the README): with
+1. alone, the first Python job's workers ran our code 1.8 s after the job started instead of
+2.8-3.3 s; with both, the first decoding pass took 4.4 and 5.1 s (two runs) instead of 5.1-6.3 s
+(five runs, median 6.0). Later jobs reuse the workers, as before.
 """
 
 from __future__ import annotations
