@@ -15,7 +15,8 @@ package must be installed where the workers run, as `with_features` already need
    pyspark`), the archive goes to the end of `sys.path`, where it still serves anything the
    package lacks. Otherwise nothing changes.
 2. **What every `mapInArrow` worker imports, imported once before the workers are forked**:
-   pyarrow, pandas, pyspark's Arrow serializers and xray_lab's native module. A forked worker
+   pyarrow, pandas, pyspark's Arrow serializers and version checks (which import setuptools'
+   distutils) and xray_lab's native module. A forked worker
    starts with them; nothing here starts a thread that a fork would lose, apart from
    jemalloc's (pyarrow's allocator), which is made for it (it re-creates its background thread
    in the child).
@@ -69,8 +70,16 @@ def preload() -> None:
 
     try:
         import pandas  # noqa: F401
+        import pyarrow.pandas_compat  # noqa: F401
         import pyspark.sql.pandas.serializers  # noqa: F401
-    except ImportError:  # pandas is optional for pyspark; the workers then import what they need
+        from pyspark.sql.pandas.utils import (require_minimum_pandas_version,
+                                              require_minimum_pyarrow_version)
+
+        # The workers' version checks import distutils (through setuptools' shim: setuptools and
+        # pkg_resources, 0.2 s a worker here): once, here.
+        require_minimum_pandas_version()
+        require_minimum_pyarrow_version()
+    except ImportError:  # pandas is optional for pyspark; the workers then say what is missing
         pass
     import xray_lab._native  # noqa: F401
 
