@@ -9,10 +9,11 @@ package against Pillow from plain Python: the same files, the same run (issue 17
    - `report_spark.py`: the report's code (binaryFile, its resplit, Pillow UDFs for sizes,
      histograms and `decode_image`, MLlib `LinearRegression(regParam=0.1)`, RMSE and R²);
    - `xray_lab.spark.report_pipeline`: the same stages with the crate's decoder in
-     `mapInArrow`, its workers started by `xray_lab.spark_daemon` (one pass for the header facts and the intensities, the files read by the
-     decoder itself; a second decode for the features, whose vectors are kept in memory for
-     MLlib), the resplit done right, the same MLlib model and metrics; its logistic regression
-     (beyond the report) is timed apart and left out of the total compared.
+     `mapInArrow`, its workers started by `xray_lab.spark_daemon` (one pass for the header
+     facts and the intensities, the files read by the decoder itself; a second decode for the
+     features, whose vectors are kept in memory for MLlib), the resplit done right, the same
+     MLlib model and metrics; its logistic regression (beyond the report) is timed apart and
+     left out of the total compared.
 `--throughput` times decoding alone inside Spark (every file to features, no training), for
 the README's at-scale guide.
 

@@ -128,7 +128,7 @@ def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):
     # binaryFile packs files largest first, so the partitions read_images merges differ in
     # bytes; by path the rows are dealt out round-robin before decoding.
     images = xs.read_images(spark, str(synthetic))
-    decoded = xs.with_facts(images, read="path")
+    decoded = xs.with_features(images, read="path", features=False)
     shares = [r["bytes"] for r in decoded.groupBy(F.spark_partition_id().alias("task"))
               .agg(F.sum("length").alias("bytes")).collect()]
     assert len(shares) == images.rdd.getNumPartitions() == 2

@@ -24,8 +24,8 @@ What matters at scale, and what these helpers do about it:
   cost about a second per pass). Other file systems (HDFS, S3) go through `content`.
 - **Tasks of equal work.** `binaryFile` packs the files into partitions largest first, so the
   partitions `read_images` merges differ in bytes (105 MB against 37 MB for 1,580 X-rays on 2
-  cores): reading by path, `with_features` deals the rows out round-robin first (a shuffle of
-  the small path rows; the files' bytes are never shuffled).
+  cores): reading by path, `with_features` deals the rows out round-robin before decoding (a
+  shuffle of the small path rows; the files' bytes are never shuffled).
 - **Workers that start faster.** `DAEMON_MODULE` (`xray_lab.spark_daemon`) as the session's
   `spark.python.daemon.module` has the workers import the installed pyspark instead of
   compiling it from Spark's `pyspark.zip`, and import the decoder once before they are forked:
@@ -245,10 +245,11 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
         raise ValueError(f"no `{content}` column to decode (read_images gives one)")
     keep = [f for f in images.schema.fields if f.name != content]
     if read == "path":
-        # The JVM never reads the files: `content` is not asked for. The rows are dealt out
-        # round-robin over as many partitions as before, so that each task gets files of every
-        # size (binaryFile packs them largest first); only the small path rows are shuffled.
-        partitions = _partitions(images)
+        # The JVM never reads the files: `content` is not asked for. To decode, the rows are
+        # dealt out round-robin over as many partitions as before, so that each task gets files
+        # of every size (binaryFile packs them largest first); only the small path rows are
+        # shuffled. Reading headers alone costs the same per file whatever its size: no shuffle.
+        partitions = _partitions(images) if pixels else 0
         images = images.select([f.name for f in keep])
         if partitions > 1:
             images = images.repartition(partitions)

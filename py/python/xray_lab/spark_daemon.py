@@ -16,10 +16,10 @@ package must be installed where the workers run, as `with_features` already need
    package lacks. Otherwise nothing changes.
 2. **What every `mapInArrow` worker imports, imported once before the workers are forked**:
    pyarrow, pandas, pyspark's Arrow serializers and version checks (which import setuptools'
-   distutils) and xray_lab's native module. A forked worker
-   starts with them; nothing here starts a thread that a fork would lose, apart from
-   jemalloc's (pyarrow's allocator), which is made for it (it re-creates its background thread
-   in the child).
+   distutils) and xray_lab's native module. A forked worker starts with them. The only threads
+   running at the fork are OpenBLAS's (numpy's, in Spark's own daemon too) and jemalloc's
+   background thread (pyarrow's allocator, made for forks: the child starts its own); the
+   decoder starts none (`threads=1` decodes on the worker's own thread).
 
 Measured (2026-11-28, 2 cores, `local[*]`, cold page cache, 1,580 X-rays; see the README): with
 1. alone, the first Python job's workers ran our code 1.8 s after the job started instead of
