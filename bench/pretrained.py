@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark: EfficientNet-Lite0 embeddings with `xray-lab embed` against the same network in
-PyTorch on the CPU (its authors' code, `efficientnet-lite-pytorch`), on the same files in the
+PyTorch on the CPU (`efficientnet-lite-pytorch`, a third party's port of Google's TensorFlow release), on the same files in the
 same run, and how far apart the embeddings are.
 
     ~/.cache/xray-lab/torch-venv/bin/python bench/pretrained.py --data DIR [--images 1024] [--repeats 3]

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The PyTorch reference for `xray_lab::pretrained`: runs EfficientNet-Lite0 as its authors'
-PyTorch code does and writes what the Rust test compares against.
+"""The PyTorch reference for `xray_lab::pretrained`: runs EfficientNet-Lite0 in the PyTorch
+implementation that goes with the weights (`efficientnet-lite-pytorch`, a third party's port of
+Google's TensorFlow release) and writes what the Rust test compares against.
 
     ~/.cache/xray-lab/torch-venv/bin/python bench/pretrained_reference.py \
         > crate/tests/fixtures/pretrained-reference.json

@@ -13,6 +13,7 @@
 //! * [`train`]: the report's regularized linear regression and the classifiers it called for;
 //! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files;
 //! * [`report`]: all of it in one call, as `xray-lab report` runs it;
+//! * [`course`]: the notebooks' self-checks (a hint when an answer is not right yet);
 //! * `pretrained` (cargo feature `pretrained`, off by default): a pretrained network
 //!   (EfficientNet-Lite0) whose embeddings the classifiers can read instead of pixels.
 //!
@@ -34,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cache;
+pub mod course;
 pub mod decode;
 pub mod env;
 pub mod error;

@@ -816,6 +816,70 @@ pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
     df!("kind" => kind, "key" => key, "subset" => sub, "path" => path).ctx("listing leaks")
 }
 
+/// How much a split leaks: distinct images (paths) and distinct patients found in more than one
+/// subset ([`leaks`] lists the rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeakCounts {
+    /// Images in two subsets or more.
+    pub images: usize,
+    /// Patients with images in two subsets or more.
+    pub patients: usize,
+}
+
+/// [`LeakCounts`] of a split (a resplit, or the report's memberships).
+pub fn leak_counts(images: &DataFrame) -> Result<LeakCounts> {
+    let found = leaks(images)?;
+    let kinds = frame::strings(&found, "kind")?;
+    let keys = frame::strings(&found, "key")?;
+    let distinct = |kind: &str| {
+        let mut k: Vec<&String> = kinds
+            .iter()
+            .zip(&keys)
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, key)| key)
+            .collect();
+        k.sort();
+        k.dedup();
+        k.len()
+    };
+    Ok(LeakCounts {
+        images: distinct("path"),
+        patients: distinct("patient"),
+    })
+}
+
+/// For each pair of subsets (`train & test`, ...), the distinct images and patients found in
+/// both: columns `pair`, `images`, `patients`. Pairs in the report's order; a clean split has
+/// zeros everywhere.
+pub fn shared_between(images: &DataFrame) -> Result<DataFrame> {
+    let rows = read_rows(images, &["path", "subset"], "counting what subsets share")?;
+    let subset = frame::strings(images, "subset")?;
+    let mut names: Vec<String> = subset.clone();
+    names.sort_by_key(|n| (crate::subset::Subset::from(n.as_str()).rank(), n.clone()));
+    names.dedup();
+    let members = |keys: &[Option<String>], name: &str| -> std::collections::BTreeSet<String> {
+        keys.iter()
+            .zip(&subset)
+            .filter(|(_, s)| *s == name)
+            .filter_map(|(k, _)| k.clone())
+            .collect()
+    };
+    let paths: Vec<Option<String>> = rows.path.iter().cloned().map(Some).collect();
+    let (mut pair, mut shared_images, mut shared_patients) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, a) in names.iter().enumerate() {
+        for b in &names[i + 1..] {
+            pair.push(format!("{a} & {b}"));
+            let both = |keys: &[Option<String>]| {
+                members(keys, a).intersection(&members(keys, b)).count() as u64
+            };
+            shared_images.push(both(&paths));
+            shared_patients.push(both(&rows.patient));
+        }
+    }
+    df!("pair" => pair, "images" => shared_images, "patients" => shared_patients)
+        .ctx("counting what subsets share")
+}
+
 /// Fail loudly when a split leaks: [`Error::Leak`] names how many images and shows the first
 /// offending rows. See [`leaks`] for the whole table.
 pub fn check_leakage(images: &DataFrame) -> Result<()> {

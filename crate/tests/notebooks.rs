@@ -1,5 +1,6 @@
-//! Every notebook in `notebooks/` executes headless with the real evcxr kernel, on a small
-//! synthetic dataset and on the 16 real X-rays, and fails on any cell error.
+//! Every notebook in `notebooks/` and `notebooks/answers/` executes headless with the real evcxr
+//! kernel, on a small synthetic dataset and on the 16 real X-rays, and fails on any cell error;
+//! the worked answers must pass every self-check of the course (`xray_lab::course`).
 //!
 //! The kernels are started as Jupyter starts them for a student: through the `xray-lab` kernel
 //! spec (`scripts/kernel.py`), each in a build folder of its own seeded from the prebuilt one,
@@ -143,11 +144,15 @@ fn execute_every_notebook(data: &Path, work: &Path) {
         "01_real_xrays",
         "01_images_per_subset",
         "02_classes_per_subset",
+        "02_leaks_between_subsets",
         "03_image_sizes",
         "04_intensity_histograms",
         "04_sample_grid",
+        "04_decoding_difference",
+        "05_penalty_path",
         "05_confusion_matrices",
         "05_roc_curves",
+        "05_roc_sweep",
         "05_score_histograms",
         "05_coefficients",
         "06_dashboard_simple",
@@ -207,15 +212,51 @@ fn execute_every_notebook(data: &Path, work: &Path) {
     );
 }
 
-/// Checks an executed notebook: no cell failed or wrote to stderr, a course notebook showed a
-/// figure, every notebook a table and where its images come from.
+/// Checks an executed notebook: no cell failed or wrote to stderr (but the cells tagged
+/// `raises-exception`, which must fail), every self-check ran and said what it must (the worked
+/// answers: "Correct" everywhere; the course: "Your turn", its blanks left as `todo!()`), a course
+/// notebook showed a figure, every notebook but 00 a table and where its images come from.
 fn check_executed(file: &Path, name: &str, is_answer: bool) {
     let executed: serde_json::Value =
         serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let cells = executed["cells"].as_array().unwrap();
     let mut svg_outputs = 0;
+    let mut checks = 0;
     for cell in cells.iter().filter(|c| c["cell_type"] == "code") {
-        for output in cell["outputs"].as_array().unwrap() {
+        let source = cell["source"]
+            .as_array()
+            .map(|lines| lines.iter().filter_map(|l| l.as_str()).collect::<String>())
+            .unwrap_or_default();
+        let outputs = cell["outputs"].as_array().unwrap();
+        let tagged_to_fail = cell["metadata"]["tags"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|t| t == "raises-exception"));
+        if tagged_to_fail {
+            assert!(
+                outputs.iter().any(|o| o["output_type"] == "error"
+                    || (o["output_type"] == "stream" && o["name"] == "stderr")),
+                "{name}: the cell meant to fail (tagged raises-exception) ran without an error: {source}"
+            );
+            continue;
+        }
+        if source.contains(".check(") {
+            checks += 1;
+            let shown = serde_json::to_string(outputs).unwrap();
+            assert!(
+                shown.contains("xray-lab-check"),
+                "{name}: a check cell showed no verdict: {source}\n{shown}"
+            );
+            let wanted = if is_answer {
+                ">Correct<"
+            } else {
+                ">Your turn<"
+            };
+            assert!(
+                shown.contains(wanted),
+                "{name}: a check cell did not say {wanted}: {source}\n{shown}"
+            );
+        }
+        for output in outputs {
             assert_ne!(
                 output["output_type"], "error",
                 "{name}: a cell failed: {output}"
@@ -232,6 +273,12 @@ fn check_executed(file: &Path, name: &str, is_answer: bool) {
                 svg_outputs += 1;
             }
         }
+    }
+    // Every notebook has self-checks (notebook 00 one per idea).
+    assert!(checks >= 4, "{name} has {checks} self-checks");
+    // Notebook 00 teaches Rust: no dataset, no figure, no table.
+    if name.starts_with("00_") {
+        return;
     }
     // Every notebook of the course shows figures; an answer may be tables only.
     assert!(

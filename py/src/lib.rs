@@ -1,4 +1,5 @@
-//! `xray_lab._native`: the crate's decoder for Python, one batch of files per call.
+//! `xray_lab._native`: the crate's decoder for Python, one batch of files per call (and, for
+//! checking the course's MLlib mapping against Spark, the crate's two linear fits).
 //!
 //! The Python package (`py/python/xray_lab`) wraps these two functions: it turns an Arrow binary
 //! array, a list of bytes or a list of paths into the arguments here, and the dictionary that
@@ -250,12 +251,88 @@ fn settings_key(size: u32, exact: bool) -> PyResult<String> {
     Ok(options(size, exact, xray_lab::decode::DEFAULT_MAX_PIXELS)?.key())
 }
 
+/// The crate's training rows from Python: `x` row-major (`len(y)` rows of `cols` values).
+fn samples(x: Vec<f32>, cols: usize, y: Vec<u32>) -> PyResult<xray_lab::train::Samples> {
+    xray_lab::train::Samples::new(x, cols, y).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// The crate's ridge regression (`‖y - Xw - b‖² + α‖w‖²`, what `xray-lab train` fits), as
+/// `(weights, intercept)`: for checking its penalty against MLlib's (`py/tests/test_mllib.py`).
+#[pyfunction]
+fn fit_ridge(x: Vec<f32>, cols: usize, y: Vec<u32>, alpha: f64) -> PyResult<(Vec<f64>, f64)> {
+    let fitted = xray_lab::train::linear::RidgeRegression::fit(&samples(x, cols, y)?, alpha)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((fitted.model.weights, fitted.model.intercept))
+}
+
+/// The crate's logistic regression (mean log-loss + `λ/2 ‖w‖²`, no class weights), as
+/// `(weights, intercept)` in the features' own units.
+#[pyfunction]
+#[pyo3(signature = (x, cols, y, penalty, *, standardize = false, tolerance = 1e-10, max_iter = 1000))]
+fn fit_logistic(
+    x: Vec<f32>,
+    cols: usize,
+    y: Vec<u32>,
+    penalty: f64,
+    standardize: bool,
+    tolerance: f64,
+    max_iter: u64,
+) -> PyResult<(Vec<f64>, f64)> {
+    use xray_lab::train::linear::{LogisticParameters, LogisticRegression};
+    let mut parameters = LogisticParameters::default()
+        .with_penalty(penalty)
+        .with_balanced(false)
+        .with_standardize(standardize)
+        .with_max_iter(max_iter);
+    parameters.tolerance = tolerance;
+    let fitted = LogisticRegression::fit(&samples(x, cols, y)?, &parameters)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((fitted.model.weights, fitted.model.intercept))
+}
+
+fn solver(name: &str) -> PyResult<xray_lab::train::linear::MllibSolver> {
+    use xray_lab::train::linear::MllibSolver;
+    match name {
+        "normal" => Ok(MllibSolver::NormalEquations),
+        "l-bfgs" => Ok(MllibSolver::Lbfgs),
+        other => Err(PyValueError::new_err(format!(
+            "solver {other:?}: expected \"normal\" or \"l-bfgs\""
+        ))),
+    }
+}
+
+/// MLlib's `regParam` for the crate's ridge penalty `alpha`, for Spark's `solver`
+/// (`"normal"` or `"l-bfgs"`): [`xray_lab::train::linear::mllib_reg_param`].
+#[pyfunction]
+fn mllib_reg_param(alpha: f64, y: Vec<u32>, solver_name: &str) -> PyResult<f64> {
+    Ok(xray_lab::train::linear::mllib_reg_param(
+        alpha,
+        &y,
+        solver(solver_name)?,
+    ))
+}
+
+/// The crate's ridge penalty for MLlib's `regParam`:
+/// [`xray_lab::train::linear::ridge_alpha_of_mllib`].
+#[pyfunction]
+fn ridge_alpha_of_mllib(reg_param: f64, y: Vec<u32>, solver_name: &str) -> PyResult<f64> {
+    Ok(xray_lab::train::linear::ridge_alpha_of_mllib(
+        reg_param,
+        &y,
+        solver(solver_name)?,
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_contents, m)?)?;
     m.add_function(wrap_pyfunction!(decode_paths, m)?)?;
     m.add_function(wrap_pyfunction!(settings_key, m)?)?;
     m.add_function(wrap_pyfunction!(patient_ids, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_ridge, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_logistic, m)?)?;
+    m.add_function(wrap_pyfunction!(mllib_reg_param, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge_alpha_of_mllib, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

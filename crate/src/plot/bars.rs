@@ -51,10 +51,14 @@ impl BarChart {
             .map_err(|e| e.to_string())?;
         let categories = &self.categories;
         let label = |x: &f64| super::category_label(categories, *x);
+        // Counts: whole-number ticks only, so a chart of small counts (or none) does not label
+        // 0.2, 0.4, ... as "0, 0, 1, 1" (at most 10 ticks on larger ones).
+        let ticks = (y_max.floor() as usize + 1).clamp(2, 10);
         chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n.max(1))
+            .y_labels(ticks)
             .x_label_formatter(&label)
             .y_label_formatter(&|y: &f64| format!("{y:.0}"))
             .x_desc(self.x_label.as_str())

@@ -24,6 +24,7 @@ mod bars;
 mod dashboard;
 mod figure;
 mod grid;
+mod lessons;
 mod model;
 mod share;
 mod xy;
@@ -32,6 +33,7 @@ pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
 pub use dashboard::{color_legend, dashboard, html_page, report_dashboards, save_page};
 pub use figure::Figure;
 pub use grid::sample_grid;
+pub use lessons::{decoding_difference, leaks_between_subsets, penalty_path, pick, roc_sweep};
 pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
 pub use share::{classes_stacked, population_graph, subset_shares};
 pub use xy::{

@@ -23,6 +23,20 @@ pub(crate) struct LineChart {
     pub y_range: (f64, f64),
     /// Draw the chance diagonal (ROC).
     pub diagonal: bool,
+    /// Labelled marks drawn over the lines (thresholds, a chosen point).
+    pub marks: Vec<Mark>,
+    /// Where the legend goes (lower right for ROC curves, where they leave room).
+    pub legend: SeriesLabelPosition,
+}
+
+/// A labelled mark on a [`LineChart`]: a vertical line at `x` (a threshold on a score axis), or
+/// a dot at `(x, y)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Mark {
+    pub label: String,
+    pub x: f64,
+    pub y: f64,
+    pub vertical: bool,
 }
 
 impl LineChart {
@@ -74,9 +88,49 @@ impl LineChart {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
+        let (x_span, y_span) = (
+            self.x_range.1 - self.x_range.0,
+            self.y_range.1 - self.y_range.0,
+        );
+        for (k, mark) in self.marks.iter().enumerate() {
+            // Labels right of their mark, or left of it in the right third (so they stay inside
+            // the plot); a vertical line's label one step lower per mark, so that close
+            // thresholds do not write over each other.
+            let right_third = mark.x > self.x_range.0 + 0.66 * x_span;
+            let style = (FONT, 14).into_font().color(&BLACK).pos(Pos::new(
+                if right_third { HPos::Right } else { HPos::Left },
+                VPos::Bottom,
+            ));
+            let label_at = if mark.vertical {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(mark.x, self.y_range.0), (mark.x, self.y_range.1)],
+                        BLACK.mix(0.55).stroke_width(1),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                (mark.x, self.y_range.0 + (0.95 - 0.07 * k as f64) * y_span)
+            } else {
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (mark.x, mark.y),
+                        6,
+                        BLACK.filled(),
+                    )))
+                    .map_err(|e| e.to_string())?;
+                let below_top = mark.y.min(self.y_range.0 + 0.93 * y_span);
+                (mark.x, below_top)
+            };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!(" {} ", mark.label),
+                    label_at,
+                    style,
+                )))
+                .map_err(|e| e.to_string())?;
+        }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(self.legend.clone())
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .label_font((FONT, 14))
@@ -86,7 +140,7 @@ impl LineChart {
 }
 
 /// A colour per model, fixed by its place in the evaluation.
-fn model_color(index: usize) -> RGBColor {
+pub(crate) fn model_color(index: usize) -> RGBColor {
     const COLORS: [RGBColor; 9] = [
         RGBColor(0x26, 0x46, 0x53),
         RGBColor(0xe7, 0x6f, 0x51),
@@ -135,6 +189,8 @@ pub fn roc_curves(evaluation: &Evaluation, subset: impl Into<Subset>) -> Result<
             x_range: (0.0, 1.0),
             y_range: (0.0, 1.0),
             diagonal: true,
+            marks: Vec::new(),
+            legend: SeriesLabelPosition::LowerRight,
         }),
     )
     .with_size(800, 650))
@@ -149,6 +205,17 @@ pub fn score_histograms(
 ) -> Result<Figure> {
     let subset = subset.into();
     let result = evaluation.result(model, subset.clone())?;
+    Ok(Figure::new(
+        format!(
+            "{model}: scores on {subset} per class (threshold {:.2})",
+            result.metrics.threshold
+        ),
+        Chart::Lines(score_lines(result)),
+    ))
+}
+
+/// One model's scores as two histograms (share of each true class's images per bin).
+pub(crate) fn score_lines(result: &crate::train::Scored) -> LineChart {
     let (lo, hi) = result
         .scores
         .iter()
@@ -188,20 +255,16 @@ pub fn score_histograms(
             points,
         ));
     }
-    Ok(Figure::new(
-        format!(
-            "{model}: scores on {subset} per class (threshold {:.2})",
-            result.metrics.threshold
-        ),
-        Chart::Lines(LineChart {
-            groups,
-            x_label: "score (towards PNEUMONIA)".into(),
-            y_label: "share of the class's images".into(),
-            x_range: (lo, hi),
-            y_range: (0.0, (top * 1.15).max(0.05)),
-            diagonal: false,
-        }),
-    ))
+    LineChart {
+        groups,
+        x_label: "score (towards PNEUMONIA)".into(),
+        y_label: "share of the class's images".into(),
+        x_range: (lo, hi),
+        y_range: (0.0, (top * 1.15).max(0.05)),
+        diagonal: false,
+        marks: Vec::new(),
+        legend: SeriesLabelPosition::LowerRight,
+    }
 }
 
 const CELL: u32 = 110;

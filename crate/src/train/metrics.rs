@@ -199,6 +199,47 @@ pub fn best_threshold(scores: &[f64], labels: &[u32]) -> f64 {
     best.1
 }
 
+/// The mean cost per image of predicting PNEUMONIA at `score >= threshold`, when a missed
+/// PNEUMONIA costs `missed` and a false alarm (NORMAL called PNEUMONIA) costs `false_alarm`.
+///
+/// ```
+/// # use xray_lab::train::metrics::cost_per_image;
+/// // One miss (cost 10) and one false alarm (cost 1) among four images.
+/// assert_eq!(cost_per_image(&[0.9, 0.2, 0.7, 0.1], &[1, 1, 0, 0], 0.5, 10.0, 1.0), 11.0 / 4.0);
+/// ```
+pub fn cost_per_image(
+    scores: &[f64],
+    labels: &[u32],
+    threshold: f64,
+    missed: f64,
+    false_alarm: f64,
+) -> f64 {
+    let c = Confusion::new(scores, labels, threshold);
+    (c.fn_ as f64 * missed + c.fp as f64 * false_alarm) / scores.len().max(1) as f64
+}
+
+/// The threshold with the lowest [`cost_per_image`] on these scores, among every distinct score
+/// (and +∞: call everything NORMAL), with that cost; the first cheapest from the highest
+/// threshold down. Choose it on validation, then score test with it.
+pub fn cheapest_threshold(
+    scores: &[f64],
+    labels: &[u32],
+    missed: f64,
+    false_alarm: f64,
+) -> (f64, f64) {
+    let mut best = (
+        f64::INFINITY,
+        cost_per_image(scores, labels, f64::INFINITY, missed, false_alarm),
+    );
+    for point in roc_curve(scores, labels).iter().skip(1) {
+        let cost = cost_per_image(scores, labels, point.threshold, missed, false_alarm);
+        if cost < best.1 {
+            best = (point.threshold, cost);
+        }
+    }
+    best
+}
+
 /// Every metric of one model on one subset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {

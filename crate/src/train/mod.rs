@@ -1222,6 +1222,40 @@ impl Evaluation {
             })
     }
 
+    /// What each model costs when a missed PNEUMONIA costs `missed` and a false alarm
+    /// `false_alarm`: its cheapest threshold on validation ([`metrics::cheapest_threshold`]),
+    /// the cost per image there, and the cost per image on test at that same threshold. Columns
+    /// `model`, `threshold`, `validation cost`, `test cost`, cheapest on validation first (pick
+    /// on validation; test says what to expect).
+    pub fn costs(&self, missed: f64, false_alarm: f64) -> Result<DataFrame> {
+        let mut rows: Vec<(String, f64, f64, f64)> = Vec::new();
+        for model in &self.models {
+            let split = |subset: &Subset| -> Result<(Vec<f64>, Vec<u32>)> {
+                Ok(self
+                    .result(model.kind, subset.clone())?
+                    .scores
+                    .iter()
+                    .copied()
+                    .unzip())
+            };
+            let (scores, labels) = split(&self.subsets[1])?;
+            let (threshold, cost) =
+                metrics::cheapest_threshold(&scores, &labels, missed, false_alarm);
+            let (scores, labels) = split(&self.subsets[2])?;
+            let test = metrics::cost_per_image(&scores, &labels, threshold, missed, false_alarm);
+            rows.push((model.kind.to_string(), threshold, cost, test));
+        }
+        rows.sort_by(|a, b| a.2.total_cmp(&b.2));
+        let df = df!(
+            "model" => rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+            "threshold" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "validation cost" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "test cost" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+        )
+        .ctx("building the cost table")?;
+        Ok(frame::fresh(&df))
+    }
+
     /// The trained `model`; an error when it was not trained (the shortcut checks are off).
     pub fn model(&self, model: ModelKind) -> Result<&Model> {
         self.models.iter().find(|m| m.kind == model).ok_or_else(|| {
