@@ -46,7 +46,7 @@ pub fn roc_sweep(
         ("chosen", result.metrics.threshold),
         ("high", quantile(0.8)),
     ];
-    let mut histograms = score_lines(result);
+    let mut histograms = score_lines(result, true);
     let mut roc = LineChart {
         groups: vec![(
             format!("{model} (AUC {:.3})", result.metrics.roc_auc),

@@ -45,6 +45,16 @@ impl LineChart {
         area: &DrawingArea<DB, Shift>,
         title: &str,
     ) -> std::result::Result<(), String> {
+        // One decimal over a unit or more (ROC curves, scores in [0, 1]); more on a narrower
+        // range, so that zoomed-in ticks do not all read the same.
+        let x_span = self.x_range.1 - self.x_range.0;
+        let x_decimals = if x_span >= 1.0 {
+            1
+        } else if x_span >= 0.1 {
+            2
+        } else {
+            3
+        };
         let mut chart = ChartBuilder::on(area)
             .caption(title, (FONT, 22))
             .margin(15)
@@ -59,7 +69,7 @@ impl LineChart {
             .configure_mesh()
             .x_desc(self.x_label.as_str())
             .y_desc(self.y_label.as_str())
-            .x_label_formatter(&|x: &f64| format!("{x:.1}"))
+            .x_label_formatter(&|x: &f64| format!("{x:.*}", x_decimals))
             .y_label_formatter(&|y: &f64| format!("{y:.2}"))
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 15))
@@ -88,10 +98,7 @@ impl LineChart {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
-        let (x_span, y_span) = (
-            self.x_range.1 - self.x_range.0,
-            self.y_range.1 - self.y_range.0,
-        );
+        let y_span = self.y_range.1 - self.y_range.0;
         for (k, mark) in self.marks.iter().enumerate() {
             // Labels right of their mark, or left of it in the right third (so they stay inside
             // the plot); a vertical line's label one step lower per mark, so that close
@@ -210,22 +217,26 @@ pub fn score_histograms(
             "{model}: scores on {subset} per class (threshold {:.2})",
             result.metrics.threshold
         ),
-        Chart::Lines(score_lines(result)),
+        Chart::Lines(score_lines(result, false)),
     ))
 }
 
-/// One model's scores as two histograms (share of each true class's images per bin).
-pub(crate) fn score_lines(result: &crate::train::Scored) -> LineChart {
+/// One model's scores as two histograms (share of each true class's images per bin), over 0 to
+/// 1 and whatever the scores reach beyond, or (`zoom`) over the scores' own range.
+pub(crate) fn score_lines(result: &crate::train::Scored, zoom: bool) -> LineChart {
     let (lo, hi) = result
         .scores
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (s, _)| {
             (a.min(*s), b.max(*s))
         });
-    let (lo, hi) = if lo.is_finite() && hi > lo {
-        (lo.min(0.0), hi.max(1.0))
-    } else {
+    let (lo, hi) = if !(lo.is_finite() && hi > lo) {
         (0.0, 1.0)
+    } else if zoom {
+        let pad = 0.05 * (hi - lo);
+        (lo - pad, hi + pad)
+    } else {
+        (lo.min(0.0), hi.max(1.0))
     };
     const BINS: usize = 25;
     let width = (hi - lo) / BINS as f64;

@@ -280,6 +280,9 @@ pub enum Input {
     Nothing,
 }
 
+/// What the shortcut models read, as the `features` column of every table names it.
+pub const FACTS_FEATURES: &str = "file facts";
+
 impl Input {
     fn describe(&self, decode: &DecodeOptions) -> String {
         let side = decode.side() as usize;
@@ -293,7 +296,7 @@ impl Input {
                 let s = side / factor;
                 format!("{} components of {s}x{s} block means", pca.components.len())
             }
-            Input::Facts => "file facts".into(),
+            Input::Facts => FACTS_FEATURES.into(),
             Input::Embedding { network } => match embedding_size(network) {
                 Some(size) => format!("{network} embeddings ({size})"),
                 None => format!("{network} embeddings"),
@@ -1225,10 +1228,10 @@ impl Evaluation {
     /// What each model costs when a missed PNEUMONIA costs `missed` and a false alarm
     /// `false_alarm`: its cheapest threshold on validation ([`metrics::cheapest_threshold`]),
     /// the cost per image there, and the cost per image on test at that same threshold. Columns
-    /// `model`, `threshold`, `validation cost`, `test cost`, cheapest on validation first (pick
-    /// on validation; test says what to expect).
+    /// `model`, `features` (what it reads), `threshold`, `validation cost`, `test cost`, cheapest
+    /// on validation first (pick on validation; test says what to expect).
     pub fn costs(&self, missed: f64, false_alarm: f64) -> Result<DataFrame> {
-        let mut rows: Vec<(String, f64, f64, f64)> = Vec::new();
+        let mut rows: Vec<(String, String, f64, f64, f64)> = Vec::new();
         for model in &self.models {
             let split = |subset: &Subset| -> Result<(Vec<f64>, Vec<u32>)> {
                 Ok(self
@@ -1243,14 +1246,19 @@ impl Evaluation {
                 metrics::cheapest_threshold(&scores, &labels, missed, false_alarm);
             let (scores, labels) = split(&self.subsets[2])?;
             let test = metrics::cost_per_image(&scores, &labels, threshold, missed, false_alarm);
-            rows.push((model.kind.to_string(), threshold, cost, test));
+            let features = self
+                .result(model.kind, self.subsets[2].clone())?
+                .features
+                .clone();
+            rows.push((model.kind.to_string(), features, threshold, cost, test));
         }
-        rows.sort_by(|a, b| a.2.total_cmp(&b.2));
+        rows.sort_by(|a, b| a.3.total_cmp(&b.3));
         let df = df!(
             "model" => rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
-            "threshold" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            "validation cost" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
-            "test cost" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "features" => rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            "threshold" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "validation cost" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "test cost" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
         )
         .ctx("building the cost table")?;
         Ok(frame::fresh(&df))
