@@ -148,13 +148,7 @@ fn use_own_cache() {
 fn every_exercise_accepts_its_answer_and_hints_at_a_wrong_one_on_synthetic_data() {
     use_own_cache();
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    SynthOptions::new()
-        .scale(0.02)
-        .seed(7)
-        .write(&data)
-        .unwrap();
-    check_every_exercise_on(&data);
+    check_every_exercise_on(&common::course_dataset(&tmp.path().join("data")));
 }
 
 #[test]

@@ -18,8 +18,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use xray_lab::synth::SynthOptions;
-
 /// The notebooks of one folder, in order: the course's (`notebooks/`) or their worked answers
 /// (`notebooks/answers/`).
 fn notebooks_in(dir: &Path) -> Vec<PathBuf> {
@@ -62,12 +60,7 @@ fn every_notebook_runs_headless_on_a_small_synthetic_dataset_and_on_real_x_rays(
     );
 
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    SynthOptions::new()
-        .scale(0.02)
-        .seed(7)
-        .write(&data)
-        .unwrap();
+    let data = common::course_dataset(&tmp.path().join("data"));
     // The 16 real X-rays: one folder per class and no split folders, real files' sizes and
     // encodings; each notebook must run on them as it is, from its own environment variable.
     let real = common::real_sample();

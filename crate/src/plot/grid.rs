@@ -43,6 +43,30 @@ impl Raster {
     }
 }
 
+/// Writes `text` on a figure drawn pixel by pixel (a [`Raster`]) in the figures' font, black,
+/// anchored at `at` (horizontally as `h` says, centred vertically); a failure names `figure`.
+pub(crate) fn write_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    figure: &str,
+    text: &str,
+    at: (i32, i32),
+    size: u32,
+    h: HPos,
+) -> Result<()> {
+    area.draw(&Text::new(
+        text.to_string(),
+        at,
+        (FONT, size)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(h, VPos::Center)),
+    ))
+    .map_err(|e| Error::Plot {
+        figure: figure.into(),
+        reason: e.to_string(),
+    })
+}
+
 /// `per_class` images of each class, in one row per class: each image as it is (fitted into a
 /// square, its size written under it) beside the `options.side()` x `options.side()`
 /// grayscale version that becomes its features. Samples are evenly spaced through each class's

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use image::{Rgb, RgbImage};
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::HPos;
 use polars::prelude::*;
 
 use super::bars::{BarChart, BarSeries};
-use super::figure::{Chart, Figure, FONT};
-use super::grid::Raster;
+use super::figure::{Chart, Figure};
+use super::grid::{write_text, Raster};
 use super::model::{model_color, score_lines, LineChart, Mark};
 use crate::decode::{decode_file, DecodeOptions};
 use crate::error::{Error, Result};
@@ -192,15 +192,7 @@ pub fn decoding_difference(path: impl AsRef<Path>, options: &DecodeOptions) -> R
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: String, at: (i32, i32), size: u32| {
-            area.draw(&Text::new(
-                s,
-                at,
-                (FONT, size)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            ))
-            .map_err(|e| fail(e.to_string()))
+            write_text(&area, "decoding difference", &s, at, size, HPos::Center)
         };
         let name = path
             .file_name()

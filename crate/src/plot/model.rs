@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::class_color;
 use super::figure::{Chart, Figure, FONT};
-use super::grid::Raster;
+use super::grid::{write_text, Raster};
 use crate::error::{Error, Result};
 use crate::subset::Subset;
 use crate::train::{Evaluation, Model, ModelKind};
@@ -306,15 +306,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: &str, at: (i32, i32), size: u32, h: HPos| {
-            area.draw(&Text::new(
-                s.to_string(),
-                at,
-                (FONT, size)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(h, VPos::Center)),
-            ))
-            .map_err(|e| fail(e.to_string()))
+            write_text(&area, "confusion matrices", s, at, size, h)
         };
         text(
             &format!("Confusion matrices on {subset} (rows: true class, columns: predicted)"),
@@ -453,15 +445,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: String, at: (i32, i32), size: u32| {
-            area.draw(&Text::new(
-                s,
-                at,
-                (FONT, size)
-                    .into_font()
-                    .color(&BLACK)
-                    .pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(|e| fail(e.to_string()))
+            write_text(&area, "coefficient image", &s, at, size, HPos::Left)
         };
         text(
             format!("{}: weight per pixel ({side}x{side})", model.kind),
