@@ -101,6 +101,7 @@ fn check_every_exercise_on(root: &Path) {
     let q = course::n04::pickled_megabytes(&dataset);
     both_ways(&q, dataset.len() as f64 * 22_500.0 * 4.0 / 1e6);
     both_ways(&course::n04::undecoded_subset(), "test".into());
+    both_ways(&course::n04::what_64_pixels_lose(), 'c');
 
     let options = DecodeOptions::new().cache(false);
     let features = decode::features(&images, &options).unwrap();
@@ -130,6 +131,7 @@ fn check_every_exercise_on(root: &Path) {
     let q = course::n06::best_test_auc(&evaluation).unwrap();
     both_ways(&q, off(*q.expected()));
     both_ways(&course::n06::clinicians_panel(), 'a');
+    both_ways(&course::n06::panel_for_class_balance(), 'a');
     both_ways(&course::n06::where_the_page_says_so(), 'c');
 
     both_ways(&course::n07::layers_that_carry_over(), 'b');

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::Exercise;
+use super::{choice, Exercise};
 use crate::decode::{decode_file, DecodeOptions};
 use crate::error::Result;
 use crate::load::Dataset;
@@ -68,5 +68,23 @@ pub fn undecoded_subset() -> Exercise<String> {
         "The UDF ran on `train_df` and `test_df` only; which of the report's three subsets is \
          neither?",
         "q.check(|| Ok(\"validation\".to_string()))",
+    )
+}
+
+/// Try it 3: what a 64-pixel image loses first.
+pub fn what_64_pixels_lose() -> Exercise<char> {
+    choice(
+        "04 · Try it 3: the X-rays at 64 px",
+        &[
+            ('a', "the overall brightness of the lung fields"),
+            (
+                'b',
+                "fine detail: thin edges, small opacities, the letters of markers",
+            ),
+            ('c', "nothing a model could use"),
+        ],
+        'b',
+        "Compare the two grids: what is still there at 64 px, and what has blurred away?",
+        "shrinking averages neighbouring pixels, so small and thin structures go first",
     )
 }

@@ -86,3 +86,18 @@ pub fn where_the_page_says_so() -> Exercise<char> {
         "report::page writes the dataset's origin in its first paragraph",
     )
 }
+
+/// Try it 1: the panel that shows how the classes are spread within each subset.
+pub fn panel_for_class_balance() -> Exercise<char> {
+    choice(
+        "06 · Try it 1: a panel for the class balance",
+        &[
+            ('a', "roc_curves"),
+            ('b', "classes_stacked"),
+            ('c', "image_sizes"),
+        ],
+        'b',
+        "The class balance is a count per subset and class; which figure's bars are split by class?",
+        "classes_stacked: each subset's bar split into NORMAL and PNEUMONIA, with their shares",
+    )
+}
