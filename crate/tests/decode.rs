@@ -141,7 +141,7 @@ fn every_bad_file_is_decoded_or_rejected_with_its_reason_and_the_run_completes()
     assert_eq!(dataset.len(), expected.len() + 2);
     let features = decode::features(&dataset.images, &quiet()).unwrap();
     assert_eq!(features.rows() + features.rejects.len(), dataset.len());
-    let decoded = strings(&features.images(), "path");
+    let decoded = strings(features.images(), "path");
     for (name, outcome) in &expected {
         let reject = features
             .rejects
@@ -288,7 +288,7 @@ fn features_follow_the_table_order_and_match_single_file_decoding() {
     assert_eq!((features.rows(), features.cols()), (16, 32 * 32));
     assert!(features.rejects.is_empty());
     assert_eq!(
-        strings(&features.images(), "path"),
+        strings(features.images(), "path"),
         strings(&dataset.images, "path")
     );
     assert_eq!(features.labels().iter().filter(|&&l| l == 1).count(), 8);
@@ -309,7 +309,7 @@ fn features_follow_the_table_order_and_match_single_file_decoding() {
         .unwrap()
         .clone();
     assert_eq!(images.iter().flatten().collect::<Vec<_>>(), [8, 8, 16]);
-    let mean0 = frame::column(&features.images(), "mean")
+    let mean0 = frame::column(features.images(), "mean")
         .unwrap()
         .f64()
         .unwrap()

@@ -463,7 +463,7 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
 
     // Features decoded with other settings are refused, naming both.
     let other_size = decode::features(
-        &features.images(),
+        features.images(),
         &DecodeOptions::new()
             .size(64)
             .progress(Progress::Quiet)
