@@ -4,23 +4,22 @@ use polars::prelude::*;
 
 use super::{choice, Exercise};
 use crate::error::Result;
-use crate::frame;
 use crate::train::Evaluation;
+use crate::{frame, split};
 
-/// Your code: the NORMAL share of one subset of a split.
+/// Your code: the NORMAL share of one subset of a split, as [`split::summary`] gives it (its
+/// `share_of_subset`; 0 when the subset has no NORMAL image).
 pub fn normal_share(images: &DataFrame, subset: &str) -> Result<Exercise<f64>> {
-    let subsets = frame::strings(images, "subset")?;
-    let classes = frame::strings(images, "class")?;
-    let in_subset: Vec<&String> = subsets
-        .iter()
-        .zip(&classes)
-        .filter(|(s, _)| *s == subset)
-        .map(|(_, c)| c)
-        .collect();
-    let normal = in_subset.iter().filter(|c| c.as_str() == "NORMAL").count();
+    let summary = split::summary(images)?;
+    let subsets = frame::strings(&summary, "subset")?;
+    let classes = frame::strings(&summary, "class")?;
+    let shares = frame::floats(&summary, "share_of_subset")?;
+    let share = (0..shares.len())
+        .find(|&i| subsets[i] == subset && classes[i] == "NORMAL")
+        .map_or(0.0, |i| shares[i]);
     Ok(Exercise::new(
         format!("06 · Your code: the NORMAL share of {subset}"),
-        normal as f64 / in_subset.len().max(1) as f64,
+        share,
         "Keep the rows of that subset (`col(\"subset\").eq(lit(subset))`), count them, count \
          the NORMAL ones among them, divide as floats.",
         "fn normal_share(images: &DataFrame, subset: &str) -> Result<f64> {\n    \

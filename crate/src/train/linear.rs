@@ -268,8 +268,9 @@ pub enum MllibSolver {
 }
 
 impl MllibSolver {
-    /// The most features for which `solver="auto"` (with elastic net 0) picks the normal
-    /// equations (`WeightedLeastSquares.MAX_NUM_FEATURES`); above it, L-BFGS.
+    /// The most features for which `solver="auto"` (with the squared-error loss) picks the
+    /// normal equations (`WeightedLeastSquares.MAX_NUM_FEATURES` in Spark's source); above it,
+    /// L-BFGS.
     pub const NORMAL_MAX_FEATURES: usize = 4096;
 
     /// What `solver="auto"` runs on `features` features: L-BFGS for the course's 22,500 pixels.
