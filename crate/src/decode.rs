@@ -67,6 +67,8 @@ pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 pub struct DecodeOptions {
     size: u32,
     exact: bool,
+    #[serde(default)]
+    size_blind: bool,
     #[serde(skip, default = "default_max_pixels")]
     max_pixels: u64,
     #[serde(skip)]
@@ -90,6 +92,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             size: DEFAULT_SIZE,
             exact: false,
+            size_blind: false,
             max_pixels: DEFAULT_MAX_PIXELS,
             progress: Progress::Auto,
             cache: true,
@@ -113,6 +116,25 @@ impl DecodeOptions {
     pub fn exact(mut self, yes: bool) -> Self {
         self.exact = yes;
         self
+    }
+    /// Size-blind decoding: every image is decoded at full resolution (no DCT scale, which
+    /// [`DecodeOptions::new`] chooses from the image's size) and cut to its central square
+    /// before the `size x size` step (no stretch, which depends on the aspect). On the Kaggle
+    /// files the size and aspect differ by class, so the usual decoding treats the classes
+    /// differently; this one treats every image alike. What it cannot remove: a wider film
+    /// loses more of its sides to the crop, and a larger film averages more of its pixels into
+    /// each feature. Slower (as [`DecodeOptions::exact`]).
+    pub fn size_blind(mut self, yes: bool) -> Self {
+        self.size_blind = yes;
+        self
+    }
+    /// Whether decoding is size-blind ([`DecodeOptions::size_blind`]).
+    pub fn is_size_blind(&self) -> bool {
+        self.size_blind
+    }
+    /// Whether a JPEG may be decoded at a DCT scale.
+    fn dct_scaling(&self) -> bool {
+        !self.exact && !self.size_blind
     }
     /// Reject images whose header claims more pixels than this.
     pub fn max_pixels(mut self, pixels: u64) -> Self {
@@ -172,13 +194,17 @@ impl DecodeOptions {
     pub(crate) fn uses_cache(&self) -> bool {
         self.cache
     }
-    /// A short name for the settings that change the features, e.g. `150px-dct`.
+    /// A short name for the settings that change the features, e.g. `150px-dct`
+    /// (`150px-exact`, `150px-sizeblind`).
     pub fn key(&self) -> String {
-        format!(
-            "{}px-{}",
-            self.size,
-            if self.exact { "exact" } else { "dct" }
-        )
+        let how = if self.size_blind {
+            "sizeblind"
+        } else if self.exact {
+            "exact"
+        } else {
+            "dct"
+        };
+        format!("{}px-{how}", self.size)
     }
 }
 
@@ -481,11 +507,17 @@ fn decode_gray(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
         return Err(RejectReason::Empty);
     }
     let size = options.size;
-    let full = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+    let mut full = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         decode_jpeg(bytes, options)?
     } else {
         decode_other(bytes, options)?
     };
+    if options.size_blind {
+        let (w, h) = full.dimensions();
+        let side = w.min(h);
+        full =
+            image::imageops::crop_imm(&full, (w - side) / 2, (h - side) / 2, side, side).to_image();
+    }
     if full.dimensions() == (size, size) {
         return Ok(full);
     }
@@ -556,7 +588,7 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage> {
         }
         let (w, h) = (decoder.width() as u32, decoder.height() as u32);
         check_pixels(w as u64, h as u64, options)?;
-        if !options.exact {
+        if options.dct_scaling() {
             decoder.scale((8 / dct_factor(w, h, options.size)) as u8);
         }
         // YCbCr to gray keeps the luma channel, JFIF's Y = 0.299 R + 0.587 G + 0.114 B: the
@@ -644,7 +676,7 @@ fn decode_jpeg_rust(bytes: &[u8], options: &DecodeOptions) -> Decoding<GrayImage
     let (w, h) = (info.width as u32, info.height as u32);
     check_pixels(w as u64, h as u64, options)?;
     let (mut out_w, mut out_h) = (w, h);
-    if !options.exact {
+    if options.dct_scaling() {
         let f = dct_factor(w, h, options.size);
         if f > 1 {
             let (sw, sh) = decoder

@@ -43,6 +43,7 @@ pub mod facts;
 pub mod files;
 pub mod frame;
 pub mod load;
+pub mod occlusion;
 pub mod plot;
 pub mod prelude;
 #[cfg(feature = "pretrained")]
@@ -50,6 +51,7 @@ pub mod prelude;
 pub mod pretrained;
 pub mod progress;
 pub mod report;
+pub mod shortcut;
 pub mod split;
 pub mod subset;
 pub mod synth;

@@ -39,6 +39,10 @@ enum Command {
         /// The same seed gives the same bytes.
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
+        /// Save every file as a plain JFIF at quality 85, so that no header tells the class
+        /// (the Kaggle acquisition pattern, written by default, off).
+        #[arg(long)]
+        plain_headers: bool,
     },
     /// Count the images of a dataset per split and class, and list what was skipped.
     Scan {
@@ -186,7 +190,7 @@ enum Command {
     },
 }
 
-/// How images are decoded: the same two flags for `features`, `train` and `report`.
+/// How images are decoded: the same flags for `features`, `train` and `report`.
 #[derive(clap::Args)]
 struct DecodeArgs {
     /// The side of the square features.
@@ -195,11 +199,18 @@ struct DecodeArgs {
     /// Decode JPEGs at full resolution (no DCT-domain downscaling).
     #[arg(long)]
     exact: bool,
+    /// Size-blind decoding: full resolution, then the central square, so neither the image's
+    /// size nor its aspect changes how it is decoded.
+    #[arg(long)]
+    size_blind: bool,
 }
 
 impl DecodeArgs {
     fn options(&self) -> DecodeOptions {
-        DecodeOptions::new().size(self.size).exact(self.exact)
+        DecodeOptions::new()
+            .size(self.size)
+            .exact(self.exact)
+            .size_blind(self.size_blind)
     }
 }
 
@@ -265,7 +276,12 @@ fn main() -> ExitCode {
             pretrained,
             json,
         } => train(&data, &out, split, &decode, seed, pretrained, json),
-        Command::Synth { out, scale, seed } => synth(&out, scale, seed),
+        Command::Synth {
+            out,
+            scale,
+            seed,
+            plain_headers,
+        } => synth(&out, scale, seed, plain_headers),
         Command::Scan { data, json, split } => scan(&data, split, json),
         Command::Split {
             data,
@@ -390,6 +406,9 @@ fn report(
             m.metrics.roc_auc
         );
     }
+    if let Some(shortcut) = &summary.shortcut {
+        print_shortcut(shortcut);
+    }
     println!(
         "{} files in {:.1} s. Look at {}/report.html, {}/dashboards/, {}/figures/, {}/metrics.json",
         summary.files.len(),
@@ -400,6 +419,33 @@ fn report(
         out.display()
     );
     Ok(())
+}
+
+/// The shortcut section in a few lines: the matched test's counts and each model's ROC AUC on
+/// the test and on its matched part.
+fn print_shortcut(shortcut: &xray_lab::report::ShortcutSummary) {
+    let get = |row: &serde_json::Value, key: &str| row.get(key).and_then(|v| v.as_f64());
+    if let Some(m) = shortcut.matched.get(0) {
+        println!(
+            "shortcut: {} pairs matched on width and height in test ({} NORMAL and {} PNEUMONIA available); ROC AUC on test -> on its matched part:",
+            get(m, "pairs").unwrap_or(0.0),
+            get(m, "NORMAL available").unwrap_or(0.0),
+            get(m, "PNEUMONIA available").unwrap_or(0.0),
+        );
+    }
+    let rows = |table: &serde_json::Value, how: &str| {
+        for row in table.as_array().into_iter().flatten() {
+            println!(
+                "  {:<31} {:<10} {:.3} -> {:.3}",
+                row.get("model").and_then(|v| v.as_str()).unwrap_or("?"),
+                how,
+                get(row, "roc_auc").unwrap_or(f64::NAN),
+                get(row, "matched roc_auc").unwrap_or(f64::NAN),
+            );
+        }
+    };
+    rows(&shortcut.on_matched, "usual");
+    rows(&shortcut.size_blind_on_matched, "size-blind");
 }
 
 fn print_split_check(check: &SplitCheck) {
@@ -497,8 +543,12 @@ fn print_train(summary: &Summary, out: &Path) {
     );
 }
 
-fn synth(out: &Path, scale: f64, seed: u64) -> CliResult {
-    let summary = SynthOptions::new().scale(scale).seed(seed).write(out)?;
+fn synth(out: &Path, scale: f64, seed: u64, plain_headers: bool) -> CliResult {
+    let summary = SynthOptions::new()
+        .scale(scale)
+        .seed(seed)
+        .acquisition(!plain_headers)
+        .write(out)?;
     println!(
         "wrote {} images ({:.1} MB) and {} other files to {} in {:.1} s",
         summary.images,

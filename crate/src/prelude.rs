@@ -10,11 +10,13 @@ pub use crate::error::{Error, Result};
 pub use crate::facts;
 pub use crate::frame::{self, Table};
 pub use crate::load::{self, Dataset, Origin, ScanOptions, SkipReason, Skipped};
+pub use crate::occlusion::{self, Occlusion};
 pub use crate::plot::{self, Figure};
 #[cfg(feature = "pretrained")]
 pub use crate::pretrained;
 pub use crate::progress::Progress;
 pub use crate::report;
+pub use crate::shortcut;
 pub use crate::split::{self, Amount, ResplitOptions, ValFolder};
 pub use crate::subset::{self, Subset};
 pub use crate::synth::{self, SynthOptions};

@@ -15,7 +15,7 @@ use crate::progress::{Progress, Stages};
 use crate::split::ResplitOptions;
 use crate::subset::Subset;
 use crate::train::{self, metrics::Metrics, Evaluation, ModelKind, TrainOptions};
-use crate::{split, Error, Result};
+use crate::{occlusion, shortcut, split, Error, Result};
 use polars::prelude::DataFrame;
 
 /// Settings of [`build`].
@@ -141,8 +141,122 @@ pub struct Summary {
     pub stages: Vec<(String, f64)>,
     /// Every file written (figures, dashboards, page, split, models, metrics.json).
     pub files: Vec<PathBuf>,
+    /// How much of the scores the acquisition explains (`report` only; null for `train`).
+    pub shortcut: Option<ShortcutSummary>,
     /// Total seconds.
     pub seconds: f64,
+}
+
+/// Images per class averaged into the report's occlusion maps.
+pub const OCCLUSION_IMAGES: usize = 20;
+/// The occlusion patch of the report's maps, in pixels of the 150x150 features (10% of the side).
+pub const OCCLUSION_PATCH: usize = 15;
+/// The occlusion stride of the report's maps.
+pub const OCCLUSION_STRIDE: usize = 5;
+
+/// The shortcut section of `metrics.json`: tables as lists of rows (column name to value).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortcutSummary {
+    /// The header facts per class ([`shortcut::acquisition`]).
+    pub acquisition: serde_json::Value,
+    /// The matched test's counts ([`shortcut::Matched::summary`]) and its tolerance.
+    pub matched: serde_json::Value,
+    /// Every model on the test subset and its matched part, usual decoding
+    /// ([`shortcut::on_matched`]).
+    pub on_matched: serde_json::Value,
+    /// The pixel models trained again on size-blind features, on the test and its matched part.
+    pub size_blind_on_matched: serde_json::Value,
+    /// Where each model looks ([`occlusion::regions_table`]).
+    pub occlusion: serde_json::Value,
+    /// The occlusion maps' settings: images per class, patch, stride (pixels).
+    pub occlusion_settings: [usize; 3],
+}
+
+/// The shortcut section as tables and maps, made by [`Run::shortcut`].
+pub struct Shortcut {
+    /// The header facts per class.
+    pub acquisition: DataFrame,
+    /// The matched test.
+    pub matched: shortcut::Matched,
+    /// Every model on the test and its matched part (usual decoding).
+    pub on_matched: DataFrame,
+    /// The pixel models trained on size-blind features, on the test and its matched part.
+    pub size_blind_on_matched: DataFrame,
+    /// Each model's occlusion maps averaged per class (pixel and file-facts models).
+    pub maps: Vec<occlusion::ClassMaps>,
+    /// Where each model looks.
+    pub regions: DataFrame,
+}
+
+impl Shortcut {
+    fn summary(&self) -> Result<ShortcutSummary> {
+        let mut matched = crate::frame::fresh(&self.matched.summary()?);
+        matched
+            .with_column(polars::prelude::Column::new(
+                "tolerance".into(),
+                [self.matched.tolerance],
+            ))
+            .ctx("the matched test's summary")?;
+        Ok(ShortcutSummary {
+            acquisition: rows_json(&self.acquisition)?,
+            matched: rows_json(&matched)?,
+            on_matched: rows_json(&self.on_matched)?,
+            size_blind_on_matched: rows_json(&self.size_blind_on_matched)?,
+            occlusion: rows_json(&self.regions)?,
+            occlusion_settings: [OCCLUSION_IMAGES, OCCLUSION_PATCH, OCCLUSION_STRIDE],
+        })
+    }
+
+    /// The section's tables, titled, for the page.
+    pub fn tables(&self) -> Vec<(&'static str, &DataFrame)> {
+        vec![
+            ("The shortcut: header facts per class", &self.acquisition),
+            (
+                "The shortcut: test against its part matched on width and height",
+                &self.on_matched,
+            ),
+            (
+                "The shortcut: size-blind decoding, test against its matched part",
+                &self.size_blind_on_matched,
+            ),
+            (
+                "The shortcut: where the models look (occlusion)",
+                &self.regions,
+            ),
+        ]
+    }
+}
+
+/// A table as a JSON list of rows (column name to value; NaN and nulls as null).
+fn rows_json(table: &DataFrame) -> Result<serde_json::Value> {
+    use polars::prelude::AnyValue;
+    let columns = table.columns();
+    let rows = (0..table.height())
+        .map(|i| {
+            let mut row = serde_json::Map::new();
+            for c in columns {
+                let value = match c.get(i).ctx("reading a table for metrics.json")? {
+                    AnyValue::Null => serde_json::Value::Null,
+                    AnyValue::Boolean(b) => b.into(),
+                    AnyValue::String(s) => s.into(),
+                    AnyValue::StringOwned(s) => s.to_string().into(),
+                    v => match v.extract::<f64>() {
+                        Some(x) if x.is_finite() => {
+                            if v.is_integer() {
+                                (x as i64).into()
+                            } else {
+                                x.into()
+                            }
+                        }
+                        _ => serde_json::Value::Null,
+                    },
+                };
+                row.insert(c.name().to_string(), value);
+            }
+            Ok(serde_json::Value::Object(row))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(serde_json::Value::Array(rows))
 }
 
 /// The pipeline that [`train`] and [`build`] share: scan, split (the one recipe,
@@ -158,6 +272,8 @@ pub struct Run {
     pub features: decode::Features,
     /// The trained models and their scores.
     pub evaluation: train::Evaluation,
+    /// The shortcut section, once [`Run::shortcut`] made it.
+    pub shortcut: Option<Shortcut>,
     stages: Stages,
     files: Vec<PathBuf>,
 }
@@ -198,6 +314,7 @@ pub fn run(root: impl AsRef<Path>, options: &ReportOptions) -> Result<Run> {
         split_check,
         features,
         evaluation,
+        shortcut: None,
         stages,
         files: Vec::new(),
     })
@@ -218,14 +335,100 @@ impl Run {
         Ok(())
     }
 
-    /// Every figure of the report, with its file stem, in the report's order ([`figures`]).
+    /// The shortcut section: the header facts per class, the test matched on width and height
+    /// ([`shortcut::matched_test`], tolerance [`shortcut::DEFAULT_TOLERANCE`]) with every model
+    /// on it, the pixel models trained again on size-blind features (decoded once, then
+    /// cached) and scored the same way, and each pixel or file-facts model's occlusion maps
+    /// averaged over [`OCCLUSION_IMAGES`] test images per class. Embedding models get no map
+    /// (each covered image would cost a network run).
+    pub fn shortcut(&mut self, facts: &DataFrame, options: &ReportOptions) -> Result<&Shortcut> {
+        let mut stages = std::mem::replace(&mut self.stages, Stages::new(Progress::Quiet));
+        let made = self.make_shortcut(facts, options, &mut stages);
+        self.stages = stages;
+        self.shortcut = Some(made?);
+        Ok(self.shortcut.as_ref().expect("just made"))
+    }
+
+    fn make_shortcut(
+        &self,
+        facts: &DataFrame,
+        options: &ReportOptions,
+        stages: &mut Stages,
+    ) -> Result<Shortcut> {
+        let test = self.evaluation.subsets[2].clone();
+        let (acquisition, matched, on_matched) = stages.run("shortcut: matched test", || {
+            let acquisition = shortcut::acquisition(facts)?;
+            let matched = shortcut::matched_test(facts, test.clone(), shortcut::DEFAULT_TOLERANCE)?;
+            let on_matched = shortcut::on_matched(&self.evaluation, &matched)?;
+            Ok::<_, Error>((acquisition, matched, on_matched))
+        })?;
+        let blind = stages.run("shortcut: size-blind features", || {
+            decode::features(&self.images, &options.decode.clone().size_blind(true))
+        })?;
+        let size_blind_on_matched = stages.run("shortcut: size-blind models", || {
+            let evaluation = train::evaluate(&blind, &options.train.clone().shortcut(false))?;
+            shortcut::on_matched(&evaluation, &matched)
+        })?;
+        let maps = stages.run("shortcut: occlusion maps", || {
+            self.evaluation
+                .models
+                .iter()
+                .filter(|m| {
+                    !matches!(
+                        m.kind,
+                        ModelKind::MajorityClass
+                            | ModelKind::PretrainedLogistic
+                            | ModelKind::PretrainedForest
+                    )
+                })
+                .map(|m| {
+                    occlusion::average_maps(
+                        m,
+                        &self.features,
+                        test.clone(),
+                        OCCLUSION_IMAGES,
+                        OCCLUSION_PATCH.min(self.features.options().side() as usize),
+                        OCCLUSION_STRIDE,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        let regions = occlusion::regions_table(&maps)?;
+        Ok(Shortcut {
+            acquisition,
+            matched,
+            on_matched,
+            size_blind_on_matched,
+            maps,
+            regions,
+        })
+    }
+
+    /// Every figure of the report, with its file stem, in the report's order ([`figures`]),
+    /// then the shortcut section's two (`acquisition`, `occlusion_averages`) when
+    /// [`Run::shortcut`] has run.
     pub fn figures(&mut self, decode: &DecodeOptions) -> Result<Vec<(&'static str, Figure)>> {
-        let facts = {
-            let images = &self.images;
-            self.stages.run("image facts", || {
-                facts::facts_in(images, &decode.cache_folder())
-            })?
-        };
+        let facts = self.facts(decode)?;
+        let mut figures = self.figures_of(&facts)?;
+        if let Some(shortcut) = &self.shortcut {
+            figures.push(("acquisition", plot::acquisition(&shortcut.acquisition)?));
+            figures.push((
+                "occlusion_averages",
+                plot::occlusion_averages(&shortcut.maps)?,
+            ));
+        }
+        Ok(figures)
+    }
+
+    /// The image facts of the run's images (from the facts cache after the first time).
+    pub fn facts(&mut self, decode: &DecodeOptions) -> Result<DataFrame> {
+        let images = &self.images;
+        self.stages.run("image facts", || {
+            facts::facts_in(images, &decode.cache_folder())
+        })
+    }
+
+    fn figures_of(&mut self, facts: &DataFrame) -> Result<Vec<(&'static str, Figure)>> {
         // The stages are set aside while the closure reads the rest of the run.
         let mut stages = std::mem::replace(&mut self.stages, Stages::new(Progress::Quiet));
         let run = &*self;
@@ -233,7 +436,7 @@ impl Run {
             figures(
                 &run.dataset,
                 &run.images,
-                &facts,
+                facts,
                 &run.features,
                 &run.evaluation,
             )
@@ -254,12 +457,17 @@ impl Run {
         })?;
         self.files.extend(files);
         let (images, dataset, evaluation) = (&self.images, &self.dataset, &self.evaluation);
+        let extra = self
+            .shortcut
+            .as_ref()
+            .map(Shortcut::tables)
+            .unwrap_or_default();
         let files = self.stages.run("dashboards and page", || {
             let mut files = Vec::new();
             for (stem, board) in plot::report_dashboards(figures)? {
                 files.extend(board.save(out.join("dashboards").join(stem))?);
             }
-            let page = page(dataset, images, evaluation, figures)?;
+            let page = page_with(dataset, images, evaluation, figures, &extra)?;
             let file = out.join("report.html");
             plot::save_page(&page, &file)?;
             files.push(file);
@@ -322,6 +530,7 @@ impl Run {
             ridge_path: self.evaluation.ridge_path.clone(),
             stages: self.stages.times().to_vec(),
             files: self.files.clone(),
+            shortcut: self.shortcut.as_ref().map(Shortcut::summary).transpose()?,
             seconds: self.stages.seconds(),
         })
     }
@@ -365,6 +574,8 @@ pub fn build(
     let out = out.as_ref();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let mut run = run(root, options)?;
+    let facts = run.facts(&options.decode)?;
+    run.shortcut(&facts, options)?;
     let figures = run.figures(&options.decode)?;
     run.save_figures(&figures, out)?;
     run.save_split_and_models(out)?;
@@ -453,7 +664,24 @@ pub fn page(
     evaluation: &Evaluation,
     figures: &[(&str, Figure)],
 ) -> Result<String> {
+    page_with(dataset, images, evaluation, figures, &[])
+}
+
+/// [`page`] with more tables after the metrics (the shortcut section's).
+fn page_with(
+    dataset: &Dataset,
+    images: &DataFrame,
+    evaluation: &Evaluation,
+    figures: &[(&str, Figure)],
+    extra: &[(&str, &DataFrame)],
+) -> Result<String> {
     let metrics = crate::frame::fresh(&evaluation.metrics_frame()?);
+    let counts = split::summary(images)?;
+    let mut tables: Vec<(&str, &DataFrame)> = vec![
+        ("Images per subset and class", &counts),
+        ("Models per subset", &metrics),
+    ];
+    tables.extend_from_slice(extra);
     plot::html_page(
         "Chest X-rays: NORMAL or PNEUMONIA",
         &format!(
@@ -463,6 +691,6 @@ pub fn page(
             dataset.origin
         ),
         &figures.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
-        &[("Images per subset and class", &split::summary(images)?), ("Models per subset", &metrics)],
+        &tables,
     )
 }

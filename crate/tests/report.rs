@@ -117,6 +117,44 @@ fn the_report_command_writes_every_figure_dashboard_page_and_metric() {
         assert!(stages.contains(&stage), "no stage {stage}: {stages:?}");
     }
     assert!(metrics["rejects"].is_array() && metrics["skipped"].as_array().unwrap().len() >= 2);
+
+    // The shortcut section: the header facts per class, the matched test with every model on
+    // it (usual and size-blind decoding), where the models look; its figures and tables.
+    let shortcut = &metrics["shortcut"];
+    assert_eq!(shortcut["acquisition"].as_array().unwrap().len(), 2);
+    let matched = &shortcut["matched"][0];
+    let pairs = matched["pairs"].as_u64().unwrap();
+    assert!(pairs > 0 && pairs <= matched["NORMAL available"].as_u64().unwrap());
+    let on_matched = shortcut["on_matched"].as_array().unwrap();
+    assert_eq!(on_matched.len(), kinds);
+    for row in on_matched {
+        assert_eq!(row["matched images"].as_u64().unwrap(), 2 * pairs, "{row}");
+    }
+    assert!(!shortcut["size_blind_on_matched"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let looks = shortcut["occlusion"].as_array().unwrap();
+    let pixel_rows: Vec<_> = looks
+        .iter()
+        .filter(|r| !r["model"].as_str().unwrap().starts_with("shortcut"))
+        .collect();
+    assert!(pixel_rows.len() >= 8, "{looks:?}");
+    for row in pixel_rows {
+        let shares = ["lungs", "corners", "border"].map(|k| row[k].as_f64().unwrap());
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{row}");
+    }
+    // A model on file facts reads no pixel: covering pixels never moves its score.
+    assert!(looks
+        .iter()
+        .filter(|r| r["model"].as_str().unwrap().starts_with("shortcut"))
+        .all(|r| r["lungs"].is_null()));
+    for name in ["figures/acquisition.png", "figures/occlusion_averages.png"] {
+        assert!(out.path().join(name).exists(), "{name}");
+    }
+    let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(page.contains("matched part") && page.contains("where the models look"));
+    assert!(stdout.contains("pairs matched"), "{stdout}");
 }
 
 /// The subset of each file of a split file, keyed by the hash of the file's bytes.

@@ -14,7 +14,7 @@
 //!
 //! A check takes a closure, `q.check(|| Ok(answer))`, so that a blank left as `todo!()` (or code
 //! that panics) is reported as unfinished instead of ending the kernel, and code that returns an
-//! error with `?` is reported with that error. One module per notebook ([`n00`] to [`n07`])
+//! error with `?` is reported with that error. One module per notebook ([`n00`] to [`n08`])
 //! builds its exercises; their hints and solutions are the course's, their expected values the
 //! crate's own functions applied to the same data.
 
@@ -32,6 +32,7 @@ pub mod n04;
 pub mod n05;
 pub mod n06;
 pub mod n07;
+pub mod n08;
 
 /// A value a check can compare: exactly, or (for `f64`) within a tolerance.
 pub trait Answer: Clone + fmt::Debug {

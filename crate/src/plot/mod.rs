@@ -27,6 +27,7 @@ mod grid;
 mod lessons;
 mod model;
 mod share;
+mod shortcut;
 mod xy;
 
 pub use bars::{classes_per_subset, compare_subsets, images_per_subset};
@@ -36,6 +37,7 @@ pub use grid::sample_grid;
 pub use lessons::{decoding_difference, leaks_between_subsets, penalty_path, pick, roc_sweep};
 pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
 pub use share::{classes_stacked, population_graph, subset_shares};
+pub use shortcut::{acquisition, occlusion_averages, occlusion_map};
 pub use xy::{
     image_sizes, intensity_histograms, intensity_stats_per_subset, scatter_by_class,
     size_histogram, size_stats_per_subset,

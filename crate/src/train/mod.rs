@@ -19,7 +19,7 @@
 //! | logistic regression | 22,500 pixels | balanced class weights | a few seconds: 100 L-BFGS steps, each one pass over X |
 //! | decision tree | 16 principal components of 10x10 block means | balanced class weights | milliseconds |
 //! | random forest (200 trees) | 15x15 block means | balanced class weights | about 0.2 s |
-//! | shortcut checks | file size, width, height, aspect, channels | as above | milliseconds |
+//! | shortcut checks | file facts: size, width, height, aspect, channels, and the header's acquisition facts ([`FACTS`]) | as above | milliseconds |
 //!
 //! Every model scores each image (a probability of PNEUMONIA; the linear regression's raw
 //! output), and every model's threshold is chosen on validation to maximise balanced accuracy
@@ -105,9 +105,9 @@ impl Samples {
         Ok(samples)
     }
 
-    /// File facts that are not pixels, for the shortcut check: file size (kB), width, height,
-    /// aspect ratio (width / height) and channels, of the rows of `features` in `subset`.
-    /// Read from the file headers (cached), not decoded.
+    /// File facts that are not pixels, for the shortcut check ([`FACTS`]: file size, width,
+    /// height, aspect ratio, channels, and the acquisition facts of the JPEG header), of the rows
+    /// of `features` in `subset`. Read from the file headers (cached), not decoded.
     pub fn facts_of(features: &Features, subset: impl Into<Subset>) -> Result<Samples> {
         let mut each = Self::facts_of_each(features, &[subset.into()])?;
         Ok(each.remove(0))
@@ -194,8 +194,24 @@ impl Samples {
     }
 }
 
-/// The names of the shortcut facts, in [`Samples::facts_of`]'s column order.
-pub const FACTS: [&str; 5] = ["file kB", "width", "height", "aspect", "channels"];
+/// The names of the shortcut facts, in [`Samples::facts_of`]'s column order: the file's size in
+/// kB, its width, height, aspect (width / height) and channels, then what its JPEG header says
+/// ([`crate::facts::JpegMarkers`]): progressive, EXIF and ICC present (1 or 0), the JFIF density
+/// in dpi (0 without a unit or a JFIF header), chroma subsampled (1 for 4:2:0, 4:2:2, ...; 0 for
+/// gray or 4:4:4) and the estimated quality. A file that is not a JPEG has 0 for each of these.
+pub const FACTS: [&str; 11] = [
+    "file kB",
+    "width",
+    "height",
+    "aspect",
+    "channels",
+    "progressive",
+    "EXIF",
+    "ICC",
+    "JFIF dpi",
+    "chroma subsampled",
+    "quality",
+];
 
 /// One row of [`FACTS`] from a file's stamp and header facts; a file that cannot be read or
 /// whose header cannot be parsed is an error that names it.
@@ -203,7 +219,7 @@ fn file_facts(
     path: &Path,
     stamp: Option<crate::files::Stamp>,
     facts: std::result::Result<crate::facts::ImageFacts, crate::facts::RejectReason>,
-) -> Result<[f32; 5]> {
+) -> Result<[f32; FACTS.len()]> {
     let bytes = match stamp {
         Some(stamp) => stamp.bytes,
         None => std::fs::metadata(path)
@@ -214,16 +230,24 @@ fn file_facts(
         path: path.to_path_buf(),
         reason,
     })?;
+    let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
+    let jpeg = facts.jpeg.clone().unwrap_or_default();
     Ok([
         bytes as f32 / 1000.0,
         facts.width as f32,
         facts.height as f32,
         facts.width as f32 / facts.height.max(1) as f32,
         facts.channels as f32,
+        flag(facts.progressive == Some(true)),
+        flag(jpeg.exif),
+        flag(jpeg.icc),
+        jpeg.jfif.and_then(|d| d.dpi()).unwrap_or(0.0) as f32,
+        flag(matches!(jpeg.chroma.as_deref(), Some(c) if c != "gray" && c != "4:4:4")),
+        jpeg.quality.unwrap_or(0.0) as f32,
     ])
 }
 
-fn pool_row(row: &[f32], side: usize, factor: usize) -> Vec<f32> {
+pub(crate) fn pool_row(row: &[f32], side: usize, factor: usize) -> Vec<f32> {
     let out = side / factor;
     let mut pooled = vec![0f32; out * out];
     let scale = 1.0 / (factor * factor) as f32;
@@ -643,6 +667,10 @@ pub struct Scored {
     pub roc: Vec<RocPoint>,
     /// Each image's score and label, for score histograms.
     pub scores: Vec<(f64, u32)>,
+    /// Each image's path, in the order of `scores` (not saved: a subset of the scores, such as
+    /// the matched test of [`crate::shortcut`], is chosen by path).
+    #[serde(skip)]
+    pub paths: Vec<String>,
 }
 
 /// The result of [`evaluate`]: the models and their scores on every subset.
@@ -763,6 +791,7 @@ impl Scorer<'_> {
                 metrics: Metrics::new(s, &x.y, threshold),
                 roc: metrics::roc_curve(s, &x.y),
                 scores: s.iter().copied().zip(x.y.iter().copied()).collect(),
+                paths: x.paths.clone(),
             });
         }
         self.models.push(Model {
