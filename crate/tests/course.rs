@@ -136,6 +136,29 @@ fn check_every_exercise_on(root: &Path) {
 
     both_ways(&course::n07::layers_that_carry_over(), 'b');
     both_ways(&course::n07::before_claiming(), 'a');
+
+    let q = course::n08::normal_icc_share(&facts).unwrap();
+    both_ways(&q, off(*q.expected()));
+    let q = course::n08::matched_share(&facts).unwrap();
+    both_ways(&q, off(*q.expected()));
+    both_ways(&course::n08::what_size_blind_removes(), 'a');
+    let q = course::n08::logistic_lung_share(&evaluation, &features).unwrap();
+    both_ways(&q, off(*q.expected()));
+    let test_files = images
+        .clone()
+        .lazy()
+        .filter(col("subset").eq(lit("test")))
+        .collect()
+        .unwrap();
+    let film = frame::strings(&test_files, "path").unwrap()[0].clone();
+    let map = evaluation
+        .model(ModelKind::LogisticRegression)
+        .unwrap()
+        .occlusion(&film, 15, 5)
+        .unwrap();
+    let q = course::n08::corner_share(&map);
+    both_ways(&q, off(*q.expected()));
+    both_ways(&course::n08::where_is_not_what(), 'a');
 }
 
 /// One cache folder for the whole test binary (the tests run in parallel, and the variable is
