@@ -20,7 +20,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let root = args.next().ok_or("usage: occlusion_bench DATA_ROOT [FILMS]")?;
+    let root = args
+        .next()
+        .ok_or("usage: occlusion_bench DATA_ROOT [FILMS]")?;
     let films: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(9);
     let dataset = load::scan(&root)?;
     let images = split::default_split(&dataset)?;
@@ -38,7 +40,9 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         images.height(),
         paths.len()
     );
-    println!("| model | reads | one film: median s (of {films}) | 20 films per class averaged: s |");
+    println!(
+        "| model | reads | one film: median s (of {films}) | 20 films per class averaged: s |"
+    );
     println!("|---|---|---|---|");
     for model in &evaluation.models {
         if model.kind == ModelKind::MajorityClass {

@@ -274,6 +274,7 @@ pub struct Run {
     pub evaluation: train::Evaluation,
     /// The shortcut section, once [`Run::shortcut`] made it.
     pub shortcut: Option<Shortcut>,
+    facts: Option<DataFrame>,
     stages: Stages,
     files: Vec<PathBuf>,
 }
@@ -315,6 +316,7 @@ pub fn run(root: impl AsRef<Path>, options: &ReportOptions) -> Result<Run> {
         features,
         evaluation,
         shortcut: None,
+        facts: None,
         stages,
         files: Vec::new(),
     })
@@ -420,12 +422,18 @@ impl Run {
         Ok(figures)
     }
 
-    /// The image facts of the run's images (from the facts cache after the first time).
+    /// The image facts of the run's images, read once per run (from the facts cache after the
+    /// first run).
     pub fn facts(&mut self, decode: &DecodeOptions) -> Result<DataFrame> {
+        if let Some(facts) = &self.facts {
+            return Ok(facts.clone());
+        }
         let images = &self.images;
-        self.stages.run("image facts", || {
+        let facts = self.stages.run("image facts", || {
             facts::facts_in(images, &decode.cache_folder())
-        })
+        })?;
+        self.facts = Some(facts.clone());
+        Ok(facts)
     }
 
     fn figures_of(&mut self, facts: &DataFrame) -> Result<Vec<(&'static str, Figure)>> {

@@ -274,6 +274,17 @@ fn models_on_embeddings_join_the_evaluation_the_report_and_predict_files() {
         "{predicted} vs {}",
         scores[0]
     );
+    // Its occlusion map: each covered copy embedded by the network and scored; the whole
+    // film's score is the one it predicts.
+    // (The network reads 224x224 images: 16 patches of 56 pixels keep it to 17 runs.)
+    let map = loaded.occlusion(&first, 56, 56).unwrap();
+    assert_eq!(map.side, 224);
+    assert!(
+        (map.score - predicted).abs() < 1e-6,
+        "{} vs {predicted}",
+        map.score
+    );
+    assert!(map.peak() > 0.0);
     // Pixels given to a model that reads embeddings: refused, with the reason.
     let err = loaded
         .scores_of(&features, "test")
