@@ -10,9 +10,9 @@
 //! ```
 //! use xray_lab::prelude::*;
 //! use xray_lab::train::{Estimator, Input, linear::{LinearModel, RidgeRegression}};
-//! // A linear model on 30x30 images that reads only the top-left 4x4 pixels.
-//! let mut weights = vec![0.0; 900];
-//! for y in 0..4 { for x in 0..4 { weights[y * 30 + x] = 1.0; } }
+//! // A linear model on 100x100 images that reads only the top-left 10x10 pixels.
+//! let mut weights = vec![0.0; 100 * 100];
+//! for y in 0..10 { for x in 0..10 { weights[y * 100 + x] = 1.0; } }
 //! let model = Model {
 //!     kind: ModelKind::LinearRegression,
 //!     estimator: Estimator::Ridge(RidgeRegression {
@@ -20,13 +20,15 @@
 //!         alpha: 1.0,
 //!     }),
 //!     input: Input::Pixels,
-//!     decode: DecodeOptions::new().size(30),
+//!     decode: DecodeOptions::new().size(100),
 //!     threshold: 0.5,
 //!     fit_seconds: 0.0,
 //! };
-//! let image: Vec<f32> = (0..900).map(|i| (i % 7) as f32 / 7.0).collect();
-//! let map = model.occlusion_of(&image, 3, 1)?;
-//! assert!(map.regions().corners > 0.99);
+//! let image: Vec<f32> = (0..100 * 100).map(|i| (i % 7) as f32 / 7.0).collect();
+//! let map = model.occlusion_of(&image, 4, 2)?;
+//! // Bright in the corner it reads (a patch over it reaches 3 pixels past it), dark elsewhere.
+//! assert_eq!(map.regions().corners, 1.0);
+//! assert_eq!(map.map[99 * 100 + 99], 0.0);
 //! # Ok::<(), xray_lab::Error>(())
 //! ```
 

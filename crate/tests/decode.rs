@@ -352,7 +352,7 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
     // Header facts and content hashes are cached per file too.
     let facts_before = facts::facts_in(&images, &cache).unwrap();
     let hashes_before = split::add_content_hash_in(&images, &cache).unwrap();
-    assert!(cache.join("files-v2.json").exists());
+    assert!(cache.join("files-v3.json").exists());
     assert_eq!(facts::facts_in(&images, &cache).unwrap(), facts_before);
     assert_eq!(
         split::add_content_hash_in(&images, &cache).unwrap(),
