@@ -338,9 +338,11 @@ fn check_patch(side: usize, patch: usize, stride: usize) -> Result<()> {
 pub struct ClassMaps {
     /// The model's name.
     pub model: String,
-    /// NORMAL, then PNEUMONIA: the mean absolute map.
+    /// The two classes, label 0 then label 1 (NORMAL, then PNEUMONIA on the X-rays).
+    pub classes: [String; 2],
+    /// Label 0, then label 1: the mean absolute map.
     pub maps: [Vec<f32>; 2],
-    /// NORMAL, then PNEUMONIA: the mean decoded image.
+    /// Label 0, then label 1: the mean decoded image.
     pub images: [Vec<f32>; 2],
     /// How many images of each class were averaged.
     pub counts: [usize; 2],
@@ -381,8 +383,15 @@ pub fn average_maps(
     let column = crate::subset::column_of(features.images(), "averaging occlusion maps")?;
     let subsets = frame::strings(features.images(), column)?;
     let paths = frame::strings(features.images(), "path")?;
+    let names = frame::strings(features.images(), "class")?;
+    let mut classes = [String::new(), String::new()];
     let mut chosen: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (i, s) in subsets.iter().enumerate() {
+        if let Some(name) = classes.get_mut(features.labels()[i] as usize) {
+            if name.is_empty() {
+                name.clone_from(&names[i]);
+            }
+        }
         let class = features.labels()[i] as usize;
         if subset == s.as_str() && class < 2 && chosen[class].len() < per_class {
             chosen[class].push(i);
@@ -412,6 +421,7 @@ pub fn average_maps(
     }
     Ok(ClassMaps {
         model: model.kind.name().to_string(),
+        classes,
         maps,
         images,
         counts: [chosen[0].len(), chosen[1].len()],
@@ -431,7 +441,7 @@ pub fn regions_table(maps: &[ClassMaps]) -> Result<DataFrame> {
     for m in maps {
         for (k, r) in m.regions().iter().enumerate() {
             model.push(m.model.clone());
-            class.push(["NORMAL", "PNEUMONIA"][k]);
+            class.push(m.classes[k].clone());
             images.push(m.counts[k] as u32);
             lungs.push(r.lungs);
             corners.push(r.corners);

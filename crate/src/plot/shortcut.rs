@@ -183,7 +183,7 @@ pub fn occlusion_map(title: &str, occlusion: &Occlusion) -> Result<Figure> {
 }
 
 /// Every model's occlusion maps averaged per class ([`crate::occlusion::average_maps`]): a row
-/// per model, NORMAL then PNEUMONIA, each the class's mean image tinted where covering it
+/// per model, NORMAL then PNEUMONIA (label 0, then 1), each the class's mean image tinted where covering it
 /// changed the score (scaled per model), with the share of the effect in the lung region.
 pub fn occlusion_averages(maps: &[ClassMaps]) -> Result<Figure> {
     let side = maps.first().map(|m| m.side).unwrap_or(0);
@@ -230,7 +230,7 @@ pub fn occlusion_averages(maps: &[ClassMaps]) -> Result<Figure> {
             (20, 42),
             12,
         )?;
-        for (class, name) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
+        for (class, name) in maps[0].classes.iter().enumerate() {
             text(name, ((label + class as u32 * (pic + gap)) as i32, 56), 12)?;
         }
         for (r, m) in maps.iter().enumerate() {
