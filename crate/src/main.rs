@@ -43,6 +43,10 @@ enum Command {
         /// (the Kaggle acquisition pattern, written by default, off).
         #[arg(long)]
         plain_headers: bool,
+        /// Keep a finished dataset already in `--out` when the same settings and this version
+        /// of the generator made it; otherwise write it (as without this flag).
+        #[arg(long)]
+        ensure: bool,
     },
     /// Count the images of a dataset per split and class, and list what was skipped.
     Scan {
@@ -281,7 +285,8 @@ fn main() -> ExitCode {
             scale,
             seed,
             plain_headers,
-        } => synth(&out, scale, seed, plain_headers),
+            ensure,
+        } => synth(&out, scale, seed, plain_headers, ensure),
         Command::Scan { data, json, split } => scan(&data, split, json),
         Command::Split {
             data,
@@ -543,12 +548,19 @@ fn print_train(summary: &Summary, out: &Path) {
     );
 }
 
-fn synth(out: &Path, scale: f64, seed: u64, plain_headers: bool) -> CliResult {
-    let summary = SynthOptions::new()
+fn synth(out: &Path, scale: f64, seed: u64, plain_headers: bool, ensure: bool) -> CliResult {
+    let options = SynthOptions::new()
         .scale(scale)
         .seed(seed)
-        .acquisition(!plain_headers)
-        .write(out)?;
+        .acquisition(!plain_headers);
+    if ensure && options.is_written_in(out) {
+        println!(
+            "kept the dataset already in {} (the same settings and generator version made it)",
+            out.display()
+        );
+        return Ok(());
+    }
+    let summary = options.write(out)?;
     println!(
         "wrote {} images ({:.1} MB) and {} other files to {} in {:.1} s",
         summary.images,

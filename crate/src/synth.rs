@@ -209,7 +209,8 @@ impl SynthOptions {
         Ok(summary)
     }
 
-    /// Generate into `root` unless a finished dataset with these options is already there.
+    /// Generate into `root` unless a finished dataset with these options, made by this version
+    /// of the generator, is already there ([`SynthOptions::is_written_in`]).
     pub fn ensure(&self, root: impl AsRef<Path>) -> Result<SynthSummary> {
         let root = root.as_ref();
         if let Some(summary) = read_marker(root) {
@@ -218,6 +219,14 @@ impl SynthOptions {
             }
         }
         self.write(root)
+    }
+
+    /// Whether `root` holds a finished dataset made with these options by this version of the
+    /// generator: what [`SynthOptions::ensure`] keeps. A dataset of an older version (whose
+    /// files differ) is not.
+    pub fn is_written_in(&self, root: impl AsRef<Path>) -> bool {
+        read_marker(root.as_ref())
+            .is_some_and(|s| s.options == *self && s.version == GENERATOR_VERSION)
     }
 }
 

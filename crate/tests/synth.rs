@@ -192,6 +192,23 @@ fn ensure_reuses_a_finished_dataset_and_rejects_bad_scales() {
         first.seconds, again.seconds,
         "the second call regenerated instead of reusing the finished dataset"
     );
+    assert!(options.is_written_in(tmp.path()));
+    assert!(!options.clone().acquisition(false).is_written_in(tmp.path()));
+    // A dataset of an older generator version is written again, not kept.
+    let marker = tmp.path().join(synth::MARKER);
+    let text = std::fs::read_to_string(&marker).unwrap();
+    std::fs::write(&marker, text.replace("\"version\": 2", "\"version\": 1")).unwrap();
+    assert!(!options.is_written_in(tmp.path()));
+    let rewritten = options.ensure(tmp.path()).unwrap();
+    assert_eq!(rewritten.version, 2);
+    // The command line's --ensure keeps a dataset it would write the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xray-lab"))
+        .args(["synth", "--scale", "0.005", "--ensure", "--out"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept"));
     assert!(SynthOptions::new().scale(0.0).write(tmp.path()).is_err());
     assert!(SynthOptions::new()
         .scale(f64::NAN)
