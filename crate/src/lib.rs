@@ -9,8 +9,11 @@
 //! * [`load`]: find the images under a root and describe them in a polars DataFrame;
 //! * [`synth`]: a realistic synthetic dataset in the Kaggle layout, the default when no data is given;
 //! * [`split`]: the report's resplit, made disjoint, exact, reproducible and leak-free;
-//! * [`decode`]: image facts from the headers, and 150x150 grayscale features, fast and cached;
+//! * [`facts`], [`decode`]: image facts from the headers, and 150x150 grayscale features, fast and cached;
 //! * [`train`]: the report's regularized linear regression and the classifiers it called for;
+//! * [`shortcut`]: how much of a score the acquisition explains (the header facts per class, a
+//!   test matched on size, every model on it);
+//! * [`occlusion`]: where on the image a model's score comes from, for any model;
 //! * [`plot`]: the report's figures, inline in evcxr and as SVG/PNG files;
 //! * [`report`]: all of it in one call, as `xray-lab report` runs it;
 //! * [`course`]: the notebooks' self-checks (a hint when an answer is not right yet);
