@@ -178,6 +178,8 @@ pub struct Shortcut {
     pub acquisition: DataFrame,
     /// The matched test.
     pub matched: shortcut::Matched,
+    /// Its counts ([`shortcut::Matched::summary`]) with the tolerance.
+    pub matched_summary: DataFrame,
     /// Every model on the test and its matched part (usual decoding).
     pub on_matched: DataFrame,
     /// The pixel models trained on size-blind features, on the test and its matched part.
@@ -190,16 +192,9 @@ pub struct Shortcut {
 
 impl Shortcut {
     fn summary(&self) -> Result<ShortcutSummary> {
-        let mut matched = crate::frame::fresh(&self.matched.summary()?);
-        matched
-            .with_column(polars::prelude::Column::new(
-                "tolerance".into(),
-                [self.matched.tolerance],
-            ))
-            .ctx("the matched test's summary")?;
         Ok(ShortcutSummary {
             acquisition: rows_json(&self.acquisition)?,
-            matched: rows_json(&matched)?,
+            matched: rows_json(&self.matched_summary)?,
             on_matched: rows_json(&self.on_matched)?,
             size_blind_on_matched: rows_json(&self.size_blind_on_matched)?,
             occlusion: rows_json(&self.regions)?,
@@ -211,6 +206,10 @@ impl Shortcut {
     pub fn tables(&self) -> Vec<(&'static str, &DataFrame)> {
         vec![
             ("The shortcut: header facts per class", &self.acquisition),
+            (
+                "The shortcut: the test matched on width and height",
+                &self.matched_summary,
+            ),
             (
                 "The shortcut: test against its part matched on width and height",
                 &self.on_matched,
@@ -396,8 +395,16 @@ impl Run {
                 .collect::<Result<Vec<_>>>()
         })?;
         let regions = occlusion::regions_table(&maps)?;
+        let mut matched_summary = crate::frame::fresh(&matched.summary()?);
+        matched_summary
+            .with_column(polars::prelude::Column::new(
+                "tolerance".into(),
+                [matched.tolerance],
+            ))
+            .ctx("the matched test's summary")?;
         Ok(Shortcut {
             acquisition,
+            matched_summary,
             matched,
             on_matched,
             size_blind_on_matched,

@@ -154,6 +154,7 @@ fn the_report_command_writes_every_figure_dashboard_page_and_metric() {
     }
     let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(page.contains("matched part") && page.contains("where the models look"));
+    assert!(page.contains("The shortcut: the test matched on width and height"));
     assert!(stdout.contains("pairs matched"), "{stdout}");
 }
 
