@@ -265,10 +265,7 @@ impl Features {
 
     /// evcxr's display hook: [`overview`](Self::overview).
     pub fn evcxr_display(&self) {
-        match self.overview() {
-            Ok(df) => frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.overview())
     }
 
     /// The settings they were decoded with.

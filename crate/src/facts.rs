@@ -688,10 +688,7 @@ impl Cut {
 
     /// evcxr's display hook: the one-row table.
     pub fn evcxr_display(&self) {
-        match self.table() {
-            Ok(df) => frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.table())
     }
 }
 

@@ -118,6 +118,15 @@ pub trait Table {
 /// Rows a table shows at the end of a notebook cell.
 pub const SHOWN_ROWS: usize = 25;
 
+/// evcxr's display hook for a value shown as a table: the table, or the reason it could not be
+/// made (a display hook cannot return an error).
+pub(crate) fn show(table: Result<DataFrame>) {
+    match table {
+        Ok(df) => Table::evcxr_display(&df),
+        Err(e) => println!("{e}"),
+    }
+}
+
 impl Table for DataFrame {
     fn query(&self) -> LazyFrame {
         fresh(self).lazy()

@@ -227,6 +227,8 @@ impl Shortcut {
 }
 
 /// A table as a JSON list of rows (column name to value; NaN and nulls as null).
+/// Written here because polars' own JSON writer needs its `json` feature (more of polars-io
+/// to build) for these few small tables.
 fn rows_json(table: &DataFrame) -> Result<serde_json::Value> {
     use polars::prelude::AnyValue;
     let columns = table.columns();

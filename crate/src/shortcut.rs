@@ -146,10 +146,7 @@ impl Matched {
 
     /// evcxr's display hook: the summary.
     pub fn evcxr_display(&self) {
-        match self.summary() {
-            Ok(df) => frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.summary())
     }
 }
 
@@ -224,26 +221,30 @@ pub fn matched_test(
             pairs.push((distance, a, b));
         }
     }
-    let n = |f: &dyn Fn(&Film) -> f64, side: &[Film], k: fn(&(f64, usize, usize)) -> usize| {
-        pairs
-            .iter()
-            .map(|p| f(&side[k(p)]) as u32)
-            .collect::<Vec<u32>>()
-    };
+    let (mut n_path, mut p_path) = (Vec::new(), Vec::new());
+    let (mut n_w, mut n_h, mut p_w, mut p_h, mut distances) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &(distance, a, b) in &pairs {
+        let ((np, nw, nh), (pp, pw, ph)) = (&normal[a], &pneumonia[b]);
+        n_path.push(np.clone());
+        p_path.push(pp.clone());
+        n_w.push(*nw as u32);
+        n_h.push(*nh as u32);
+        p_w.push(*pw as u32);
+        p_h.push(*ph as u32);
+        distances.push(distance);
+    }
+    let paths: HashSet<String> = n_path.iter().chain(&p_path).cloned().collect();
     let table = df!(
-        "normal" => pairs.iter().map(|p| normal[p.1].0.clone()).collect::<Vec<_>>(),
-        "pneumonia" => pairs.iter().map(|p| pneumonia[p.2].0.clone()).collect::<Vec<_>>(),
-        "normal_width" => n(&|f| f.1, &normal, |p| p.1),
-        "normal_height" => n(&|f| f.2, &normal, |p| p.1),
-        "pneumonia_width" => n(&|f| f.1, &pneumonia, |p| p.2),
-        "pneumonia_height" => n(&|f| f.2, &pneumonia, |p| p.2),
-        "distance" => pairs.iter().map(|p| p.0).collect::<Vec<f64>>(),
+        "normal" => n_path,
+        "pneumonia" => p_path,
+        "normal_width" => n_w,
+        "normal_height" => n_h,
+        "pneumonia_width" => p_w,
+        "pneumonia_height" => p_h,
+        "distance" => distances,
     )
     .ctx("listing the matched pairs")?;
-    let paths = pairs
-        .iter()
-        .flat_map(|p| [normal[p.1].0.clone(), pneumonia[p.2].0.clone()])
-        .collect();
     Ok(Matched {
         subset,
         tolerance,

@@ -510,10 +510,7 @@ impl ReportSplit {
 
     /// evcxr's display hook: [`overview`](Self::overview).
     pub fn evcxr_display(&self) {
-        match self.overview() {
-            Ok(df) => frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.overview())
     }
 }
 

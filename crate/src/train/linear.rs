@@ -364,10 +364,7 @@ impl RegressionScore {
 
     /// evcxr's display hook: the one-row table.
     pub fn evcxr_display(&self) {
-        match self.table() {
-            Ok(df) => crate::frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.table())
     }
 }
 

@@ -1170,10 +1170,7 @@ impl Evaluation {
 
     /// evcxr's display hook: [`table`](Self::table) on the test subset.
     pub fn evcxr_display(&self) {
-        match self.table(self.subsets[2].clone()) {
-            Ok(df) => frame::Table::evcxr_display(&df),
-            Err(e) => println!("{e}"),
-        }
+        crate::frame::show(self.table(self.subsets[2].clone()))
     }
 
     /// One row per model and subset: `model`, `features`, `subset`, `images`, `rmse`, `r2`,
