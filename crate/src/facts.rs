@@ -122,7 +122,8 @@ pub struct JpegMarkers {
     /// or `other`; `None` when no frame header was found.
     pub chroma: Option<String>,
     /// The quality (1-100) the luminance quantization table corresponds to on the IJG scale
-    /// (libjpeg's, Pillow's and most encoders'); an estimate for tables not made that way.
+    /// (libjpeg's, Pillow's, jpeg-encoder's); the nearest such quality for other tables
+    /// ([`estimate_quality`]).
     /// `None` when the file has no quantization table before its image data.
     pub quality: Option<f64>,
 }
