@@ -118,8 +118,10 @@ def cargo_toml(features: tuple[str, ...]) -> str:
 # polars' crates are 62% of the seed's compile time. At opt-level 0 a bare machine's set-up took
 # 1,188 s instead of about 1,526 s, but every cell took 0.6-0.9 s longer (notebook 02's small
 # cells: 2.1 s instead of 1.3 s); opt-level 1 keeps most of the saving and its code is close to
-# opt-level 2's (README, "Kernel start", has the measurements). `lto = "off"`: evcxr's
-# `lto = false` still runs thin-local LTO on every crate.
+# opt-level 2's: small cells took 1.0-1.5 s after it, as before (README, "Set-up"). LTO stays
+# evcxr's `lto = false`, which is thin-local LTO within each crate: with `lto = "off"` (tried
+# for a shorter set-up) `xray-lab report --pretrained` on 1,465 images took 31.7 s instead of
+# 27.9 s, its size-blind decoding 5.2 s instead of 3.4 s (medians of 3, one run).
 POLARS_CRATES = (
     "polars", "polars-arrow", "polars-arrow-format", "polars-async", "polars-buffer",
     "polars-compute", "polars-config", "polars-core", "polars-dtype", "polars-error",
@@ -130,13 +132,12 @@ CELL_PROFILE = """# Written by scripts/kernel.py: the cells of xray-lab kernels 
 # crate and its dependencies at evcxr's opt-level 2, polars at opt-level 1.
 [profile.dev]
 opt-level = 0
-lto = "off"
 
 [profile.dev.package."*"]
 opt-level = 2
 
 # The workspace's own packages, when the test command builds them on the kernels' tree
-# (`kernel.py test`): as the kernels build the crate.
+# (`kernel.py test-tree`): as the kernels build the crate.
 [profile.dev.package.xray_lab]
 opt-level = 2
 
