@@ -5,6 +5,7 @@ folder), run the notebooks' set-up cells and then small cells, and print medians
 
     python3 bench/kernel_start.py --kernel xray-lab --kernel rust --runs 3
     python3 bench/kernel_start.py --kernel xray-lab --concurrent 2     # two kernels at once
+    python3 bench/kernel_start.py --evcxr lean=PATH --evcxr default=PATH # two evcxr builds
 
 Timed per kernel: `start` (process started until it answers kernel_info), the set-up cell
 (`:dep` with the crate), `use` (the prelude), then the first cell that defines a variable, as
@@ -14,14 +15,15 @@ milliseconds; what is left is evcxr compiling and linking the cell). `first outp
 from starting the kernel to the first output of that `let` cell: what a student waits before
 the first result of their own (evcxr infers the type of every variable a cell defines with
 rust-analyzer, and the first inference in a kernel analyses the whole crate graph). Kernels run
-one after another (alternating kernel specs when several are given, so that both see the same
-machine load), or in groups with --concurrent.
+one after another (alternating kernel specs, or evcxr builds given with --evcxr, when several
+are given, so that all see the same machine load), or in groups with --concurrent.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import threading
@@ -113,19 +115,41 @@ def main() -> None:
                         help="one untimed kernel per spec first (fills evcxr's own cache)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument("--evcxr", action="append", metavar="LABEL=PATH",
+                        help="an evcxr_jupyter binary for the xray-lab kernel (XRAY_LAB_EVCXR; "
+                        "repeatable: each is a row of its own)")
     args = parser.parse_args()
-    kernels = args.kernel or ["xray-lab"]
+    # A row is a kernel spec, with the evcxr_jupyter it runs when --evcxr names several.
+    rows: dict[str, tuple[str, str | None]] = {}
+    for name in args.kernel or ["xray-lab"]:
+        for given in args.evcxr or [None]:
+            if given is None:
+                rows[name] = (name, None)
+                continue
+            label, _, path = given.partition("=")
+            if not path:
+                parser.error(f"--evcxr {given}: expected LABEL=PATH")
+            rows[f"{name} ({label})"] = (name, path)
+    kernels = list(rows)
+
+    def use_row(row: str) -> str:
+        name, path = rows[row]
+        if path:
+            os.environ["XRAY_LAB_EVCXR"] = path
+        else:
+            os.environ.pop("XRAY_LAB_EVCXR", None)
+        return name
 
     if args.warmup:
-        for name in kernels:
-            print(f"warm-up: {name}", file=sys.stderr, flush=True)
-            one_kernel(name, args.timeout)
+        for row in kernels:
+            print(f"warm-up: {row}", file=sys.stderr, flush=True)
+            one_kernel(use_row(row), args.timeout)
     measured: dict[str, list[dict]] = {name: [] for name in kernels}
     for run in range(args.runs):
-        for name in kernels:
-            for times in run_group(name, args.concurrent, args.timeout):
-                measured[name].append(times)
-                print(f"run {run + 1} {name}: " + ", ".join(
+        for row in kernels:
+            for times in run_group(use_row(row), args.concurrent, args.timeout):
+                measured[row].append(times)
+                print(f"run {run + 1} {row}: " + ", ".join(
                     f"{k} {v:.1f} s" for k, v in times.items()), file=sys.stderr, flush=True)
 
     labels = ["start", "setup", "use", "let", "first output"] + [l for l, _ in CELLS[3:]]
