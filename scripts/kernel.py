@@ -118,10 +118,14 @@ def cargo_toml(features: tuple[str, ...]) -> str:
 # polars' crates are 62% of the seed's compile time. At opt-level 0 a bare machine's set-up took
 # 1,188 s instead of about 1,526 s, but every cell took 0.6-0.9 s longer (notebook 02's small
 # cells: 2.1 s instead of 1.3 s); opt-level 1 keeps most of the saving and its code is close to
-# opt-level 2's: small cells took 1.0-1.5 s after it, as before (README, "Set-up"). LTO stays
-# evcxr's `lto = false`, which is thin-local LTO within each crate: with `lto = "off"` (tried
-# for a shorter set-up) `xray-lab report --pretrained` on 1,465 images took 31.7 s instead of
-# 27.9 s, its size-blind decoding 5.2 s instead of 3.4 s (medians of 3, one run).
+# opt-level 2's: small cells took 1.0-1.5 s after it, as before (README, "Set-up").
+#
+# `lto = "off"`: evcxr's `lto = false` is thin-local LTO within each crate. Measured both ways,
+# a trade: from bare, the set-up took 760 s with LTO off and 985 s with thin-local LTO (the seed
+# 729 s against 961 s), the first notebook was done at 858 s against 1,105 s; but the code is
+# slower without it: `xray-lab report --pretrained` on 1,465 images 31.7 s against 27.9 s, its
+# size-blind decoding 5.2 s against 3.4 s (medians of 3). Off, for the 15 minutes to the first
+# notebook on a new machine; README, "Set-up", has both runs.
 POLARS_CRATES = (
     "polars", "polars-arrow", "polars-arrow-format", "polars-async", "polars-buffer",
     "polars-compute", "polars-config", "polars-core", "polars-dtype", "polars-error",
@@ -132,6 +136,7 @@ CELL_PROFILE = """# Written by scripts/kernel.py: the cells of xray-lab kernels 
 # crate and its dependencies at evcxr's opt-level 2, polars at opt-level 1.
 [profile.dev]
 opt-level = 0
+lto = "off"
 
 [profile.dev.package."*"]
 opt-level = 2
