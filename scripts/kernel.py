@@ -708,13 +708,16 @@ def run(connection_file: str) -> None:
     else:
         try:
             want = stamp_of(rustc_facts(tool("rustc")))
-            if not seed_serves(read_stamp(seed), want, ("plain",)):
+
+            def fresh() -> bool:
+                return seed_serves(read_stamp(seed), want, ("plain",))
+
+            if not fresh():
                 log_file = start_background_refresh(("plain",))
                 end = time.monotonic() + budget
-                while time.monotonic() < end and not seed_serves(read_stamp(seed), want,
-                                                                 ("plain",)):
+                while time.monotonic() < end and not fresh():
                     time.sleep(0.5)
-                if not seed_serves(read_stamp(seed), want, ("plain",)):
+                if not fresh():
                     log(f"the crate changed since the seed was built; its rebuild goes on in the "
                         f"background (about 2 minutes a variant; log: {log_file}). This kernel "
                         "compiles the changed crate itself at its `:dep` cell; the next one "
