@@ -786,19 +786,9 @@ def check_pinned() -> int:
     network's feature, an empty CARGO_HOME (no index, no downloads) and `cargo metadata
     --offline`. Whatever the registry holds, a newer version of any crate included, cannot enter.
     Returns how many crates were resolved."""
-    text = (REPO / "Cargo.lock").read_text()
-    try:
-        import tomllib
-        packages = tomllib.loads(text)["package"]
-    except ImportError:  # Python 3.10: the same fields, read line by line
-        packages, current = [], {}
-        for line in text.splitlines():
-            if line == "[[package]]":
-                current = {}
-                packages.append(current)
-            elif " = " in line and not line.startswith(" "):
-                key, value = line.split(" = ", 1)
-                current[key] = value.strip('"')
+    import tomllib  # Python 3.11, as the project's environment (environment.yml, py/)
+
+    packages = tomllib.loads((REPO / "Cargo.lock").read_text())["package"]
     locked = {(p["name"], p["version"]) for p in packages if "source" in p}
     home = evcxr_home()
     home.mkdir(parents=True, exist_ok=True)
