@@ -182,7 +182,7 @@ def cargo_config() -> str:
 # folders (a build script that runs again in a kernel must not change the seed's files), and
 # what a linker may write again in a kernel: mold rewrites an existing output file in place, so
 # the cells' own library (`libctx`), build-script executables and the crate's binaries are copies
-# (about 70 MB). The dependencies' other libraries (proc-macros) are never linked again: their
+# (all the copies: about 100 MB a kernel). The dependencies' other libraries (proc-macros) are never linked again: their
 # versions are pinned and their builds fresh. A kernel also gets no `incremental/` folder: it
 # only ever compiles its cells, and rustc's caches of the crate are gigabytes; the seed's
 # refresh keeps them (links, but for rustc's lock files) to rebuild the crate faster.
