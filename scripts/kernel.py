@@ -869,58 +869,15 @@ def check(timeout: float = 600) -> None:
 
 
 def execute(notebooks: list[Path], out: Path, timeout: float) -> None:
-    """Executes notebooks headless, one after another in one kernel started as Jupyter starts
-    one (in their folder, which they must share), with evcxr's `:clear` between them: a new
-    child process with no variables, items or dependencies, so each notebook runs as in a new
-    kernel, while evcxr keeps its rust-analyzer's analysis of the crate and the build folder
-    (about 30 s of each new kernel; see the README). Writes each executed notebook to `out`
-    and stops at the first cell that fails, after writing that notebook with its error."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-    from jupyter_client.manager import KernelManager
+    """Executes notebooks headless, one after another in one kernel, with evcxr's `:clear`
+    between them (scripts/notebooks.py, one lane). Writes each executed notebook to `out` and
+    stops at the first cell that fails, after writing that notebook with its error."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from notebooks import execute as execute_notebooks
 
-    folders = {nb.resolve().parent for nb in notebooks}
-    if len(folders) != 1:
-        raise SystemExit("execute: the notebooks of one kernel must share a folder (their "
-                         f"`:dep` paths are relative to it), not {sorted(map(str, folders))}")
-    folder = folders.pop()
-    out.mkdir(parents=True, exist_ok=True)
-    km = KernelManager(kernel_name=KERNEL_NAME)
-    km.start_kernel(cwd=str(folder))
-    try:
-        for index, path in enumerate(notebooks):
-            if index > 0:
-                control = km.client()
-                control.start_channels()
-                try:
-                    control.wait_for_ready(timeout=timeout)
-                    reply = control.execute_interactive(":clear", timeout=timeout,
-                                                        output_hook=lambda m: None)
-                finally:
-                    control.stop_channels()
-                if reply["content"]["status"] != "ok":
-                    raise SystemExit(f"`:clear` failed before {path.name}: {reply['content']}")
-            started = time.perf_counter()
-            nb = nbformat.read(path, as_version=4)
-            client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
-                                    resources={"metadata": {"path": str(folder)}})
-            failed = None
-            try:
-                client.execute()
-            except CellExecutionError as error:
-                failed = error
-            finally:
-                if client.kc is not None:
-                    client.kc.stop_channels()
-                nbformat.write(nb, out / path.name)
-            if failed is not None:
-                raise SystemExit(f"{path.name}: a cell failed\n{failed}")
-            print(f"executed {path.name} in {time.perf_counter() - started:.1f} s"
-                  + (" (after :clear, in the same kernel)" if index else " (a new kernel)"),
-                  file=sys.stderr, flush=True)
-    finally:
-        km.shutdown_kernel(now=True)
+    failures = execute_notebooks(notebooks, out, jobs=1, timeout=timeout)
+    for path, error in failures:
+        raise SystemExit(f"{path.name}: a cell failed\n{error}")
 
 
 def linked_copy(name: str) -> tuple[Path, dict]:
