@@ -307,26 +307,29 @@ fn flat<T: polars_arrow::types::NativeType>(
     let list = frame::column(table, name)?
         .list()
         .ctx("reading a list column")?;
-    let bad = |what: String| Error::InvalidInput(format!("`{name}` {what}"));
+    let bad = |reason: String| Error::Incompatible {
+        what: format!("the `{name}` column"),
+        reason,
+    };
     let mut out = Vec::with_capacity(list.len() * width);
     for chunk in list.downcast_iter() {
         if chunk.null_count() > 0 {
-            return Err(bad("has an empty row".into()));
+            return Err(bad("a row is empty".into()));
         }
         let values = chunk
             .values()
             .as_any()
             .downcast_ref::<PrimitiveArray<T>>()
-            .ok_or_else(|| bad("holds values of another type".into()))?;
+            .ok_or_else(|| bad("its values are of another type".into()))?;
         if values.null_count() > 0 {
-            return Err(bad("holds missing values".into()));
+            return Err(bad("it holds missing values".into()));
         }
         let values = values.values().as_slice();
         for pair in chunk.offsets().buffer().windows(2) {
             let (start, end) = (pair[0] as usize, pair[1] as usize);
             if end - start != width || end > values.len() {
                 return Err(bad(format!(
-                    "has a row of {} values, expected {width}",
+                    "a row has {} values, expected {width}",
                     end.saturating_sub(start)
                 )));
             }

@@ -47,7 +47,7 @@ pub enum Error {
         /// The image concerned.
         path: PathBuf,
         /// Why.
-        reason: crate::facts::RejectReason,
+        reason: crate::reject::RejectReason,
     },
 
     /// An image could not be encoded or written (a figure's PNG, a synthetic image).
@@ -68,9 +68,70 @@ pub enum Error {
         reason: String,
     },
 
-    /// The input to a function was not what it needs (for example, a DataFrame without a column).
-    #[error("{0}")]
-    InvalidInput(String),
+    /// A table lacks a column that a step needs.
+    #[error("{what} needs a `{column}` column; the table has {columns:?}")]
+    MissingColumn {
+        /// The step that needs it.
+        what: String,
+        /// The column it needs.
+        column: String,
+        /// The columns the table has.
+        columns: Vec<String>,
+    },
+
+    /// Two inputs that must fit together do not (a model of 22,500 weights given rows of 4,096
+    /// features; 10 scores and 9 labels).
+    #[error("{what}: {expected}, but {found}")]
+    ShapeMismatch {
+        /// The step or model concerned.
+        what: String,
+        /// The shape it needs.
+        expected: String,
+        /// The shape it was given.
+        found: String,
+    },
+
+    /// A step that needs images of both classes (training, an ROC curve, a subset to evaluate
+    /// on) was given fewer.
+    #[error("{what} needs images of both classes; {found}")]
+    OneClass {
+        /// The step concerned.
+        what: String,
+        /// What it was given.
+        found: String,
+    },
+
+    /// Something was given to a step it was not made for: embeddings where a model reads pixels,
+    /// features decoded with other settings than the model's, an evaluation that did not score
+    /// the subset or model asked for.
+    #[error("{what}: {reason}")]
+    Incompatible {
+        /// The step or model concerned.
+        what: String,
+        /// Why the two do not go together, and what to do instead.
+        reason: String,
+    },
+
+    /// A name that matches nothing (a model, a figure), with the names there are.
+    #[error("no {kind} is called {name:?}; the {kind}s are {known}")]
+    NotFound {
+        /// What was looked up: "model", "figure".
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The names there are, comma-separated.
+        known: String,
+    },
+
+    /// A step was given nothing to work on: no images for a grid, no figures for a dashboard,
+    /// no penalties to try.
+    #[error("{what} needs at least one {item}")]
+    Empty {
+        /// The step concerned.
+        what: String,
+        /// What it needs one of.
+        item: &'static str,
+    },
 
     /// A setting is out of its range (a forest of zero trees, a negative penalty, a side of
     /// zero pixels): caught when the work starts, before anything is computed.

@@ -26,11 +26,10 @@ pub fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
     df.columns()
         .iter()
         .find(|c| c.name().as_str() == name)
-        .ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "the table has no `{name}` column; it has {:?}",
-                names(df)
-            ))
+        .ok_or_else(|| Error::MissingColumn {
+            what: "a column lookup".into(),
+            column: name.into(),
+            columns: names(df),
         })
 }
 
@@ -43,10 +42,11 @@ pub fn has_column(df: &DataFrame, name: &str) -> bool {
 pub(crate) fn require(df: &DataFrame, needed: &[&str], what: &str) -> Result<()> {
     match needed.iter().find(|n| !has_column(df, n)) {
         None => Ok(()),
-        Some(missing) => Err(Error::InvalidInput(format!(
-            "{what} needs a `{missing}` column; the table has {:?}",
-            names(df)
-        ))),
+        Some(missing) => Err(Error::MissingColumn {
+            what: what.into(),
+            column: (*missing).into(),
+            columns: names(df),
+        }),
     }
 }
 
@@ -188,7 +188,8 @@ pub fn escape_html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn names(df: &DataFrame) -> Vec<String> {
+/// The column names, in order.
+pub(crate) fn names(df: &DataFrame) -> Vec<String> {
     df.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
@@ -205,8 +206,15 @@ mod tests {
         assert!(out.cached_schema().is_none());
         assert_eq!(out, df);
         assert_eq!(column(&out, "b").unwrap().len(), 2);
-        let err = column(&out, "c").unwrap_err().to_string();
-        assert!(err.contains("`c`") && err.contains("\"a\""), "{err}");
-        assert!(require(&out, &["a", "z"], "plotting").is_err());
+        let err = column(&out, "c").unwrap_err();
+        assert!(
+            matches!(&err, Error::MissingColumn { column, columns, .. }
+                if column == "c" && columns == &["a", "b"]),
+            "{err}"
+        );
+        assert!(matches!(
+            require(&out, &["a", "z"], "plotting"),
+            Err(Error::MissingColumn { column, .. }) if column == "z"
+        ));
     }
 }

@@ -53,6 +53,7 @@ pub mod prelude;
 #[cfg_attr(docsrs, doc(cfg(feature = "pretrained")))]
 pub mod pretrained;
 pub mod progress;
+pub mod reject;
 pub mod report;
 pub mod shortcut;
 pub mod split;

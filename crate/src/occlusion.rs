@@ -188,18 +188,20 @@ impl Model {
         let side = self.decode.side() as usize;
         check_patch(side, patch, stride)?;
         if pixels.len() != side * side {
-            return Err(Error::InvalidInput(format!(
-                "an occlusion map of model {}: it reads {side}x{side} images, given {} values",
-                self.kind,
-                pixels.len()
-            )));
+            return Err(Error::ShapeMismatch {
+                what: format!("an occlusion map of model {}", self.kind),
+                expected: format!("{side}x{side} images ({} values)", side * side),
+                found: format!("{} values were given", pixels.len()),
+            });
         }
         match self.input {
             Input::Facts => {
-                return Err(Error::InvalidInput(format!(
-                "model {} reads the file's header, not its pixels: give Model::occlusion the file",
-                self.kind
-            )))
+                return Err(Error::Incompatible {
+                    what: format!("model {}", self.kind),
+                    reason: "it reads the file's header, not its pixels: give Model::occlusion \
+                             the file"
+                        .into(),
+                })
             }
             Input::Nothing => {
                 let score = self.scores_of_pixels(&[pixels.to_vec()])?[0];
@@ -273,10 +275,10 @@ impl Model {
                 .collect(),
             Input::Embedding { network } => self.embed_pixels(rows, network)?,
             Input::Facts => {
-                return Err(Error::InvalidInput(format!(
-                    "model {} reads file facts, not pixels",
-                    self.kind
-                )))
+                return Err(Error::Incompatible {
+                    what: format!("model {}", self.kind),
+                    reason: "it reads file facts, not pixels".into(),
+                })
             }
         };
         let cols = inputs.first().map(|r| r.len()).unwrap_or(0);
@@ -295,7 +297,11 @@ impl Model {
                     .map(|&v| (v * 255.0).round().clamp(0.0, 255.0) as u8)
                     .collect();
                 let gray = image::GrayImage::from_raw(side, side, bytes).ok_or_else(|| {
-                    Error::InvalidInput("an occluded image does not fit its side".into())
+                    Error::ShapeMismatch {
+                        what: "an occluded image".into(),
+                        expected: format!("{side}x{side} pixels"),
+                        found: format!("it has {} values", r.len()),
+                    }
                 })?;
                 Ok(network.run(&network.input_from_gray(&gray)).embedding)
             })
@@ -374,11 +380,14 @@ pub fn average_maps(
     let subset = subset.into();
     let side = model.decode.side() as usize;
     if features.cols() != side * side || features.network().is_some() {
-        return Err(Error::InvalidInput(format!(
-            "average occlusion maps of model {}: give it the pixel features it was decoded for ({side}x{side}), these have {} values per image",
-            model.kind,
-            features.cols()
-        )));
+        return Err(Error::Incompatible {
+            what: format!("average occlusion maps of model {}", model.kind),
+            reason: format!(
+                "give it the pixel features it was decoded for ({side}x{side}); these have {} \
+                 values per image",
+                features.cols()
+            ),
+        });
     }
     let column = crate::subset::column_of(features.images(), "averaging occlusion maps")?;
     let subsets = frame::strings(features.images(), column)?;

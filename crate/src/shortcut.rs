@@ -267,10 +267,13 @@ pub fn on_matched(evaluation: &Evaluation, matched: &Matched) -> Result<DataFram
         .filter(|r| r.subset == matched.subset)
         .collect();
     if results.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "the evaluation scored no model on {}: match on a subset it scored",
-            matched.subset
-        )));
+        return Err(Error::Incompatible {
+            what: "the matched comparison".into(),
+            reason: format!(
+                "the evaluation scored no model on {}: match on a subset it scored",
+                matched.subset
+            ),
+        });
     }
     let balanced = |m: &Metrics| (m.recall + m.specificity) / 2.0;
     let (mut model, mut features, mut images, mut auc, mut acc) =
@@ -278,10 +281,12 @@ pub fn on_matched(evaluation: &Evaluation, matched: &Matched) -> Result<DataFram
     let (mut m_images, mut m_auc, mut m_acc, mut lost) = (vec![], vec![], vec![], vec![]);
     for r in results {
         if r.paths.len() != r.scores.len() {
-            return Err(Error::InvalidInput(format!(
-                "model {} has no image paths with its scores (an evaluation read from a file?): score it again",
-                r.model
-            )));
+            return Err(Error::Incompatible {
+                what: format!("model {}", r.model),
+                reason: "it has no image paths with its scores (an evaluation read from a \
+                         file?): score it again"
+                    .into(),
+            });
         }
         let (scores, labels): (Vec<f64>, Vec<u32>) = r
             .scores
@@ -290,7 +295,7 @@ pub fn on_matched(evaluation: &Evaluation, matched: &Matched) -> Result<DataFram
             .filter(|(_, p)| matched.contains(p))
             .map(|(s, _)| *s)
             .unzip();
-        let m = Metrics::new(&scores, &labels, r.metrics.threshold);
+        let m = Metrics::new(&scores, &labels, r.metrics.threshold)?;
         model.push(r.model.name());
         features.push(r.features.clone());
         images.push(r.metrics.images as u32);

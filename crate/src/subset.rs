@@ -148,10 +148,11 @@ pub fn column_of(table: &DataFrame, what: &str) -> Result<&'static str> {
     } else if frame::has_column(table, SPLIT_COLUMN) {
         Ok(SPLIT_COLUMN)
     } else {
-        Err(Error::InvalidInput(format!(
-            "{what} needs a `split` or `subset` column; the table has {:?}",
-            frame::fresh(table).get_column_names()
-        )))
+        Err(Error::MissingColumn {
+            what: what.into(),
+            column: format!("{SPLIT_COLUMN}` or `{SUBSET_COLUMN}"),
+            columns: frame::names(table),
+        })
     }
 }
 

@@ -161,10 +161,11 @@ impl SynthOptions {
     pub fn write(&self, root: impl AsRef<Path>) -> Result<SynthSummary> {
         let root = root.as_ref();
         if !(self.scale > 0.0 && self.scale.is_finite()) {
-            return Err(Error::InvalidInput(format!(
-                "synthetic scale must be a positive number, got {}",
-                self.scale
-            )));
+            return Err(Error::Parameter {
+                name: "scale",
+                value: self.scale.to_string(),
+                expected: "a positive number".into(),
+            });
         }
         let start = Instant::now();
         let plan = plan(self);

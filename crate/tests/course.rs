@@ -36,7 +36,13 @@ fn both_ways<T: Answer + 'static>(q: &Exercise<T>, wrong: T) {
     assert_eq!(outcome.verdict, Verdict::NotDone, "{}", q.title());
     assert!(outcome.to_string().contains("todo!()"));
 
-    let outcome = q.check(|| Err(Error::InvalidInput("no such column".into())));
+    let outcome = q.check(|| {
+        Err(Error::MissingColumn {
+            what: "the answer".into(),
+            column: "no such column".into(),
+            columns: vec![],
+        })
+    });
     assert!(
         matches!(&outcome.verdict, Verdict::Failed { reason } if reason.contains("no such column")),
         "{}: {outcome}",

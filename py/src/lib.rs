@@ -173,7 +173,7 @@ fn decode_contents<'py>(
     features: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(size, exact, max_pixels)?;
-    let data = contiguous(py, &data, "data")?;
+    let data = in_place_or_copied(py, &data, "data")?;
     let offsets = offsets.to_vec(py)?;
     let n = offsets.len().saturating_sub(1);
     for w in offsets.windows(2) {
@@ -220,19 +220,29 @@ fn decode_paths<'py>(
     to_python(py, rows, size, pixels && features)
 }
 
-/// The bytes of a buffer, in place. The buffer protocol gives no lifetime, so this is the one
-/// unsafe step: the slice lives no longer than `buffer`, which the caller holds for the whole
-/// call, and the Python side passes only buffers nothing writes to (Arrow buffers are
-/// immutable; `bytes` too).
-fn contiguous<'a>(_py: Python<'_>, buffer: &'a PyBuffer<u8>, what: &str) -> PyResult<&'a [u8]> {
+/// The bytes of a buffer: in place when the exporter marks it read-only (Arrow buffers, `bytes`),
+/// else copied now, while this thread holds the GIL. The decoding runs without the GIL, and
+/// another Python thread could change a writable buffer (a `bytearray`, a writable
+/// `memoryview`) under it; a copy cannot change.
+fn in_place_or_copied<'a>(
+    py: Python<'_>,
+    buffer: &'a PyBuffer<u8>,
+    what: &str,
+) -> PyResult<Cow<'a, [u8]>> {
+    if !buffer.readonly() {
+        return Ok(Cow::Owned(buffer.to_vec(py)?));
+    }
     if !buffer.is_c_contiguous() {
         return Err(PyValueError::new_err(format!(
             "the {what} buffer is not contiguous"
         )));
     }
     // SAFETY: a C-contiguous buffer of `len_bytes()` bytes starts at `buf_ptr()` and stays
-    // valid while `buffer` (which holds the exporter's view) is alive; see above for writes.
-    Ok(unsafe { std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes()) })
+    // valid while `buffer` (which holds the exporter's view) is alive, which the caller does for
+    // the whole call; the exporter marked it read-only, so nothing writes to it meanwhile.
+    Ok(Cow::Borrowed(unsafe {
+        std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes())
+    }))
 }
 
 /// The patient of each file name, by the crate's rule ([`xray_lab::load::patient_id`]).

@@ -28,11 +28,12 @@ fn pretrained_auc(
 #[cfg_attr(docsrs, doc(cfg(feature = "pretrained")))]
 pub fn exact_embeddings_auc(features: &Features, exact: &Features) -> Result<Exercise<f64>> {
     if !exact.options().is_exact() {
-        return Err(crate::Error::InvalidInput(
-            "these embeddings were decoded with DCT scaling: pass the ones made with \
-             DecodeOptions::new().exact(true)"
+        return Err(crate::Error::Incompatible {
+            what: "exact embeddings".into(),
+            reason: "these embeddings were decoded with DCT scaling: pass the ones made with \
+                     DecodeOptions::new().exact(true)"
                 .into(),
-        ));
+        });
     }
     let auc = pretrained_auc(
         features,

@@ -5,8 +5,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
-use super::figure::{Chart, Figure, FONT};
-use super::subset_color;
+use super::figure::{impl_chart, Figure};
+use super::style::subset_color;
+use super::style::FONT;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -26,6 +27,8 @@ pub(crate) struct BarChart {
     pub x_label: String,
     pub y_label: String,
 }
+
+impl_chart!(BarChart);
 
 impl BarChart {
     pub(crate) fn draw<DB: DrawingBackend>(
@@ -50,7 +53,7 @@ impl BarChart {
             .build_cartesian_2d(-0.5f64..x_max, 0f64..y_max)
             .map_err(|e| e.to_string())?;
         let categories = &self.categories;
-        let label = |x: &f64| super::category_label(categories, *x);
+        let label = |x: &f64| super::style::category_label(categories, *x);
         // Counts: whole-number ticks only, so a chart of small counts (or none) does not label
         // 0.2, 0.4, ... as "0, 0, 1, 1" (at most 10 ticks on larger ones).
         let ticks = (y_max.floor() as usize + 1).clamp(2, 10);
@@ -168,7 +171,7 @@ pub fn images_per_subset(images: &DataFrame) -> Result<Figure> {
         x_label: group.to_string(),
         y_label: "images".into(),
     };
-    Ok(Figure::new("Images per subset", Chart::Bars(chart)))
+    Ok(Figure::new("Images per subset", chart))
 }
 
 /// Images per subset and class as (subset, class, count) rows, subsets in the report's order.
@@ -228,7 +231,7 @@ pub fn classes_per_subset(images: &DataFrame) -> Result<Figure> {
                         .map_or(0.0, |r| r.2)
                 })
                 .collect(),
-            colors: vec![super::class_color(class); subsets.len()],
+            colors: vec![super::style::class_color(class); subsets.len()],
         })
         .collect();
     let chart = BarChart {
@@ -237,7 +240,7 @@ pub fn classes_per_subset(images: &DataFrame) -> Result<Figure> {
         x_label: crate::subset::column_of(images, "classes_per_subset")?.to_string(),
         y_label: "images".into(),
     };
-    Ok(Figure::new("Classes per subset", Chart::Bars(chart)))
+    Ok(Figure::new("Classes per subset", chart))
 }
 
 /// Images per subset for several tables side by side: one group per subset, one bar per table
@@ -289,8 +292,5 @@ pub fn compare_subsets(tables: &[(&str, &DataFrame)]) -> Result<Figure> {
         x_label: "subset".into(),
         y_label: "images".into(),
     };
-    Ok(Figure::new(
-        "Images per subset, compared",
-        Chart::Bars(chart),
-    ))
+    Ok(Figure::new("Images per subset, compared", chart))
 }

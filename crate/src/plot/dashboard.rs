@@ -9,8 +9,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
-use super::figure::{Chart, Figure, FONT};
-use super::{class_color, subset_color};
+use super::figure::{impl_chart, Backend, Chart, Drawn, Figure};
+use super::style::FONT;
+use super::style::{class_color, subset_color};
 use crate::error::{Error, Result};
 
 /// Panels on a grid, each drawn into its own drawing area.
@@ -20,8 +21,20 @@ pub(crate) struct Panels {
     pub columns: usize,
 }
 
+impl Chart for Panels {
+    fn draw_svg(&self, area: &DrawingArea<SVGBackend<'_>, Shift>, title: &str) -> Drawn {
+        self.draw(area, title)
+    }
+    fn draw_rgb(&self, area: &DrawingArea<BitMapBackend<'_>, Shift>, title: &str) -> Drawn {
+        self.draw(area, title)
+    }
+    fn has_raster(&self) -> bool {
+        self.figures.iter().any(Figure::has_raster)
+    }
+}
+
 impl Panels {
-    pub(crate) fn draw<DB: DrawingBackend>(
+    fn draw<DB: Backend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         title: &str,
@@ -68,16 +81,15 @@ const HEADER: u32 = 60;
 /// ```
 pub fn dashboard(title: &str, figures: Vec<Figure>, columns: usize) -> Result<Figure> {
     if figures.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "dashboard {title:?}: no figures to compose"
-        )));
+        return Err(Error::Empty {
+            what: format!("dashboard {title:?}"),
+            item: "figure",
+        });
     }
     let columns = columns.clamp(1, figures.len());
     let rows = figures.len().div_ceil(columns) as u32;
-    Ok(
-        Figure::new(title, Chart::Panels(Panels { figures, columns }))
-            .with_size(columns as u32 * 800, rows * 500 + HEADER),
-    )
+    Ok(Figure::new(title, Panels { figures, columns })
+        .with_size(columns as u32 * 800, rows * 500 + HEADER))
 }
 
 /// What each colour means, for newcomers: the class colours, the subset colours, and what each
@@ -86,6 +98,8 @@ pub fn dashboard(title: &str, figures: Vec<Figure>, columns: usize) -> Result<Fi
 pub(crate) struct Legend {
     pub entries: Vec<(RGBColor, String)>,
 }
+
+impl_chart!(Legend);
 
 impl Legend {
     pub(crate) fn draw<DB: DrawingBackend>(
@@ -151,7 +165,7 @@ pub fn color_legend() -> Figure {
             "val: Kaggle's own 16-image folder (folded into train by default)".to_string(),
         ),
     ];
-    Figure::new("What the colours mean", Chart::Legend(Legend { entries }))
+    Figure::new("What the colours mean", Legend { entries })
 }
 
 /// One self-contained HTML page: a title, an introduction, the figures (inline SVG, so it opens
@@ -223,11 +237,14 @@ pub fn report_dashboards(figures: &[(&str, Figure)]) -> Result<Vec<(&'static str
             .iter()
             .find(|(s, _)| *s == stem)
             .map(|(_, f)| f.clone())
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "the dashboards need the figure {stem:?}; the figures given are {:?}",
-                    figures.iter().map(|(s, _)| *s).collect::<Vec<_>>()
-                ))
+            .ok_or_else(|| Error::NotFound {
+                kind: "figure",
+                name: stem.to_string(),
+                known: figures
+                    .iter()
+                    .map(|(s, _)| *s)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     };
     let pick = |stems: [&str; 4]| stems.map(get).into_iter().collect::<Result<Vec<_>>>();

@@ -1,47 +1,94 @@
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::bars::BarChart;
-use super::grid::Raster;
-use super::xy::{CurveChart, ScatterChart};
+use super::style::register_fonts;
 use crate::error::{Error, Result};
 
-/// The font every figure uses, bundled so text renders without system fonts.
-/// DejaVu Sans, under the Bitstream Vera / DejaVu licence (assets/DejaVuSans-LICENSE.txt).
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-
-/// The family name figures ask for; registered with plotters' ab_glyph font loader.
-pub(crate) const FONT: &str = "sans-serif";
-
-pub(crate) fn register_fonts() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        for style in [
-            FontStyle::Normal,
-            FontStyle::Bold,
-            FontStyle::Italic,
-            FontStyle::Oblique,
-        ] {
-            // The bytes are ours and known to be a valid font; a failure would show in every test.
-            let _ = plotters::style::register_font(FONT, style, DEJAVU_SANS);
-        }
-    });
+/// What a figure draws, kept as data, so one figure renders to SVG, PNG or a dashboard panel.
+/// Each chart type (bars, curves, pictures, panels ...) implements it in its own module with
+/// [`impl_chart!`]; this module names none of them. (Public only in name: the module is private,
+/// so users draw through [`Figure`], and [`Backend`] stays sealed.)
+pub trait Chart: std::fmt::Debug + Send + Sync {
+    /// Draws on an SVG document (or a panel of one).
+    fn draw_svg(&self, area: &DrawingArea<SVGBackend<'_>, Shift>, title: &str) -> Drawn;
+    /// Draws on RGB pixels (or a panel of them).
+    fn draw_rgb(&self, area: &DrawingArea<BitMapBackend<'_>, Shift>, title: &str) -> Drawn;
+    /// Whether it holds photographs: an SVG then embeds the figure as one PNG.
+    fn has_raster(&self) -> bool {
+        false
+    }
 }
 
-/// What a figure draws. Kept as data, so one figure renders to SVG, PNG or a dashboard panel.
-#[derive(Debug, Clone)]
-pub(crate) enum Chart {
-    Bars(BarChart),
-    Scatter(ScatterChart),
-    Curves(CurveChart),
-    Raster(Raster),
-    Lines(super::model::LineChart),
-    Share(super::share::ShareChart),
-    Panels(super::dashboard::Panels),
-    Legend(super::dashboard::Legend),
+/// What drawing returns: plotters' reason as text when it fails.
+pub type Drawn = std::result::Result<(), String>;
+
+/// Implements [`Chart`] for a type with a `draw<DB: DrawingBackend>(&self, area, title)` method
+/// (`impl_chart!(BarChart)`); `impl_chart!(Raster, raster)` for one that holds photographs.
+macro_rules! impl_chart {
+    ($chart:ty) => {
+        $crate::plot::figure::impl_chart!($chart, false);
+    };
+    ($chart:ty, raster) => {
+        $crate::plot::figure::impl_chart!($chart, true);
+    };
+    ($chart:ty, $raster:expr) => {
+        impl $crate::plot::figure::Chart for $chart {
+            fn draw_svg(
+                &self,
+                area: &plotters::drawing::DrawingArea<
+                    plotters::prelude::SVGBackend<'_>,
+                    plotters::coord::Shift,
+                >,
+                title: &str,
+            ) -> $crate::plot::figure::Drawn {
+                self.draw(area, title)
+            }
+            fn draw_rgb(
+                &self,
+                area: &plotters::drawing::DrawingArea<
+                    plotters::prelude::BitMapBackend<'_>,
+                    plotters::coord::Shift,
+                >,
+                title: &str,
+            ) -> $crate::plot::figure::Drawn {
+                self.draw(area, title)
+            }
+            fn has_raster(&self) -> bool {
+                $raster
+            }
+        }
+    };
+}
+pub(crate) use impl_chart;
+
+/// The backends a figure draws on: SVG documents and RGB pixels (sealed: a chart is drawn by
+/// dispatching on the backend, which a trait object cannot do for any backend).
+pub trait Backend: DrawingBackend + private::Sealed {
+    #[doc(hidden)]
+    fn draw_chart(chart: &dyn Chart, area: &DrawingArea<Self, Shift>, title: &str) -> Drawn
+    where
+        Self: Sized;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for plotters::prelude::SVGBackend<'_> {}
+    impl Sealed for plotters::prelude::BitMapBackend<'_> {}
+}
+
+impl Backend for SVGBackend<'_> {
+    fn draw_chart(chart: &dyn Chart, area: &DrawingArea<Self, Shift>, title: &str) -> Drawn {
+        chart.draw_svg(area, title)
+    }
+}
+
+impl Backend for BitMapBackend<'_> {
+    fn draw_chart(chart: &dyn Chart, area: &DrawingArea<Self, Shift>, title: &str) -> Drawn {
+        chart.draw_rgb(area, title)
+    }
 }
 
 /// A figure: a title, a size in pixels and what to draw.
@@ -53,16 +100,16 @@ pub struct Figure {
     title: String,
     width: u32,
     height: u32,
-    chart: Chart,
+    chart: Arc<dyn Chart>,
 }
 
 impl Figure {
-    pub(crate) fn new(title: impl Into<String>, chart: Chart) -> Self {
+    pub(crate) fn new(title: impl Into<String>, chart: impl Chart + 'static) -> Self {
         Figure {
             title: title.into(),
             width: 800,
             height: 500,
-            chart,
+            chart: Arc::new(chart),
         }
     }
 
@@ -89,32 +136,20 @@ impl Figure {
         self
     }
 
-    /// Draw onto any plotters drawing area (an SVG, a bitmap, or a panel of a dashboard).
-    pub fn draw_on<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
+    /// Draw onto a plotters drawing area: an SVG document or RGB pixels, or a panel of one.
+    pub fn draw_on<DB: Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
         register_fonts();
         let fail = |e: String| Error::Plot {
             figure: self.title.clone(),
             reason: e,
         };
         area.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
-        match &self.chart {
-            Chart::Bars(bars) => bars.draw(area, &self.title).map_err(fail),
-            Chart::Scatter(points) => points.draw(area, &self.title).map_err(fail),
-            Chart::Curves(curves) => curves.draw(area, &self.title).map_err(fail),
-            Chart::Raster(raster) => raster.draw(area).map_err(fail),
-            Chart::Lines(lines) => lines.draw(area, &self.title).map_err(fail),
-            Chart::Share(share) => share.draw(area, &self.title).map_err(fail),
-            Chart::Panels(panels) => panels.draw(area, &self.title).map_err(fail),
-            Chart::Legend(legend) => legend.draw(area, &self.title).map_err(fail),
-        }
+        DB::draw_chart(self.chart.as_ref(), area, &self.title).map_err(fail)
     }
 
-    fn has_raster(&self) -> bool {
-        match &self.chart {
-            Chart::Raster(_) => true,
-            Chart::Panels(panels) => panels.figures.iter().any(Figure::has_raster),
-            _ => false,
-        }
+    /// Whether it holds photographs (a picture, or a dashboard with one).
+    pub(crate) fn has_raster(&self) -> bool {
+        self.chart.has_raster()
     }
 
     /// The figure as an SVG document.

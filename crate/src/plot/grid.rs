@@ -6,8 +6,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
-use super::class_color;
-use super::figure::{Chart, Figure, FONT};
+use super::figure::{impl_chart, Figure};
+use super::style::class_color;
+use super::style::FONT;
 use crate::decode::DecodeOptions;
 use crate::error::{Error, Result};
 use crate::frame;
@@ -24,10 +25,13 @@ pub(crate) struct Raster {
     pub image: RgbImage,
 }
 
+impl_chart!(Raster, raster);
+
 impl Raster {
     pub(crate) fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, plotters::coord::Shift>,
+        _title: &str,
     ) -> std::result::Result<(), String> {
         let (w, h) = area.dim_in_pixel();
         let scaled = if self.image.dimensions() == (w, h) {
@@ -85,9 +89,10 @@ pub fn sample_grid(
     names.sort();
     names.dedup();
     if names.is_empty() {
-        return Err(Error::InvalidInput(
-            "the sample grid needs at least one image".into(),
-        ));
+        return Err(Error::Empty {
+            what: "the sample grid".into(),
+            item: "image",
+        });
     }
     let pair = 2 * CELL + GAP;
     let width = per_class as u32 * (pair + 2 * GAP) + GAP;
@@ -158,7 +163,7 @@ pub fn sample_grid(
     }
 
     // Text with the bundled font, drawn onto the canvas's pixels.
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let backend = BitMapBackend::with_buffer(canvas.as_mut(), (width, height));
         let area = backend.into_drawing_area();
@@ -183,7 +188,7 @@ pub fn sample_grid(
     }
     Ok(Figure::new(
         "Sample images per class, as they are and as the model sees them",
-        Chart::Raster(Raster { image: canvas }),
+        Raster { image: canvas },
     )
     .with_size(width, height))
 }

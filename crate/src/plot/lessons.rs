@@ -10,7 +10,7 @@ use plotters::style::text_anchor::HPos;
 use polars::prelude::*;
 
 use super::bars::{BarChart, BarSeries};
-use super::figure::{Chart, Figure};
+use super::figure::Figure;
 use super::grid::{write_text, Raster};
 use super::model::{model_color, score_lines, LineChart, Mark};
 use crate::decode::{decode_file, DecodeOptions};
@@ -34,9 +34,10 @@ pub fn roc_sweep(
     let result = evaluation.result(model, subset.clone())?;
     let (scores, labels): (Vec<f64>, Vec<u32>) = result.scores.iter().copied().unzip();
     if scores.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "roc_sweep: {model} has no scores on {subset}"
-        )));
+        return Err(Error::Incompatible {
+            what: "roc_sweep".into(),
+            reason: format!("{model} has no scores on {subset}"),
+        });
     }
     let mut sorted = scores.clone();
     sorted.sort_by(f64::total_cmp);
@@ -80,17 +81,11 @@ pub fn roc_sweep(
             vertical: false,
         });
     }
-    super::dashboard(
+    super::dashboard::dashboard(
         &format!("{model} on {subset}: one threshold, one point of the ROC curve"),
         vec![
-            Figure::new(
-                "Scores per class, three thresholds",
-                Chart::Lines(histograms),
-            ),
-            Figure::new(
-                "The ROC curve, the same three thresholds",
-                Chart::Lines(roc),
-            ),
+            Figure::new("Scores per class, three thresholds", histograms),
+            Figure::new("The ROC curve, the same three thresholds", roc),
         ],
         2,
     )
@@ -135,14 +130,11 @@ pub fn leaks_between_subsets(splits: &[(&str, &DataFrame)]) -> Result<Figure> {
         x_label: "subsets".into(),
         y_label: y_label.into(),
     };
-    super::dashboard(
+    super::dashboard::dashboard(
         "What two subsets share: the same image, or the same patient",
         vec![
-            Figure::new("Images in both subsets", Chart::Bars(chart(0, "images"))),
-            Figure::new(
-                "Patients in both subsets",
-                Chart::Bars(chart(1, "patients")),
-            ),
+            Figure::new("Images in both subsets", chart(0, "images")),
+            Figure::new("Patients in both subsets", chart(1, "patients")),
         ],
         2,
     )
@@ -188,7 +180,7 @@ pub fn decoding_difference(path: impl AsRef<Path>, options: &DecodeOptions) -> R
         figure: "decoding difference".into(),
         reason: e,
     };
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: String, at: (i32, i32), size: u32| {
@@ -222,7 +214,7 @@ pub fn decoding_difference(path: impl AsRef<Path>, options: &DecodeOptions) -> R
     }
     Ok(Figure::new(
         "Exact against DCT-scaled decoding",
-        Chart::Raster(Raster { image: canvas }),
+        Raster { image: canvas },
     )
     .with_size(width, height))
 }
@@ -238,9 +230,10 @@ pub fn penalty_path(path: &[(f64, f64)]) -> Result<Figure> {
         .map(|(a, e)| (a.log10(), *e))
         .collect();
     let Some(&(best_x, best_y)) = points.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else {
-        return Err(Error::InvalidInput(
-            "penalty_path: no penalty with a finite validation RMSE".into(),
-        ));
+        return Err(Error::Empty {
+            what: "penalty_path".into(),
+            item: "penalty with a finite validation RMSE",
+        });
     };
     let (x0, x1) = points
         .iter()
@@ -255,7 +248,7 @@ pub fn penalty_path(path: &[(f64, f64)]) -> Result<Figure> {
     let pad = ((y1 - y0) * 0.1).max(1e-3);
     Ok(Figure::new(
         "Ridge regression: validation RMSE against the penalty",
-        Chart::Lines(LineChart {
+        LineChart {
             groups: vec![("validation RMSE".into(), model_color(0), points)],
             x_label: "log10 of the penalty α".into(),
             y_label: "validation RMSE".into(),
@@ -269,7 +262,7 @@ pub fn penalty_path(path: &[(f64, f64)]) -> Result<Figure> {
                 vertical: false,
             }],
             legend: SeriesLabelPosition::UpperMiddle,
-        }),
+        },
     ))
 }
 
@@ -283,15 +276,14 @@ pub fn pick(figures: &[(&str, Figure)], names: &[&str]) -> Result<Vec<Figure>> {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, f)| f.clone())
-                .ok_or_else(|| {
-                    Error::InvalidInput(format!(
-                        "no figure named {name:?}; the names are {}",
-                        figures
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
+                .ok_or_else(|| Error::NotFound {
+                    kind: "figure",
+                    name: name.to_string(),
+                    known: figures
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
         })
         .collect()

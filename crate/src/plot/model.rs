@@ -6,9 +6,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::class_color;
-use super::figure::{Chart, Figure, FONT};
+use super::figure::{impl_chart, Figure};
 use super::grid::{write_text, Raster};
+use super::style::class_color;
+use super::style::FONT;
 use crate::error::{Error, Result};
 use crate::subset::Subset;
 use crate::train::{Evaluation, Model, ModelKind};
@@ -28,6 +29,8 @@ pub(crate) struct LineChart {
     /// Where the legend goes (lower right for ROC curves, where they leave room).
     pub legend: SeriesLabelPosition,
 }
+
+impl_chart!(LineChart);
 
 /// A labelled mark on a [`LineChart`]: a vertical line at `x` (a threshold on a score axis), or
 /// a dot at `(x, y)`.
@@ -163,9 +166,10 @@ pub(crate) fn model_color(index: usize) -> RGBColor {
 }
 
 fn no_results(what: &str, subset: &Subset) -> Error {
-    Error::InvalidInput(format!(
-        "{what}: the evaluation has no results on subset {subset:?}"
-    ))
+    Error::Incompatible {
+        what: what.to_string(),
+        reason: format!("the evaluation has no results on subset {subset:?}"),
+    }
 }
 
 /// ROC curves of every model on `subset` (`"test"`, say), with each model's AUC in the legend.
@@ -189,7 +193,7 @@ pub fn roc_curves(evaluation: &Evaluation, subset: impl Into<Subset>) -> Result<
     }
     Ok(Figure::new(
         format!("ROC curves on {subset}"),
-        Chart::Lines(LineChart {
+        LineChart {
             groups,
             x_label: "false-positive rate (1 - specificity)".into(),
             y_label: "true-positive rate (recall)".into(),
@@ -198,7 +202,7 @@ pub fn roc_curves(evaluation: &Evaluation, subset: impl Into<Subset>) -> Result<
             diagonal: true,
             marks: Vec::new(),
             legend: SeriesLabelPosition::LowerRight,
-        }),
+        },
     )
     .with_size(800, 650))
 }
@@ -217,7 +221,7 @@ pub fn score_histograms(
             "{model}: scores on {subset} per class (threshold {:.2})",
             result.metrics.threshold
         ),
-        Chart::Lines(score_lines(result, false)),
+        score_lines(result, false),
     ))
 }
 
@@ -302,7 +306,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
         figure: "confusion matrices".into(),
         reason: e,
     };
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: &str, at: (i32, i32), size: u32, h: HPos| {
@@ -378,7 +382,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
     }
     Ok(Figure::new(
         format!("Confusion matrices on {subset}"),
-        Chart::Raster(Raster { image: canvas }),
+        Raster { image: canvas },
     )
     .with_size(width, height))
 }
@@ -388,19 +392,20 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
 /// effect; colours scaled to the 99th percentile of the absolute weights, so one extreme pixel
 /// does not wash out the rest. The intercept is written under the image.
 pub fn coefficient_image(model: &Model) -> Result<Figure> {
-    let weights = model.estimator.weights().ok_or_else(|| {
-        Error::InvalidInput(format!(
-            "model {:?} is not linear: it has no weights to draw",
-            model.kind
-        ))
-    })?;
+    let weights = model
+        .estimator
+        .weights()
+        .ok_or_else(|| Error::Incompatible {
+            what: format!("model {:?}", model.kind),
+            reason: "it is not linear: it has no weights to draw".into(),
+        })?;
     let side = (weights.len() as f64).sqrt().round() as usize;
     if side * side != weights.len() || side == 0 {
-        return Err(Error::InvalidInput(format!(
-            "model {:?} has {} weights, not a square image",
-            model.kind,
-            weights.len()
-        )));
+        return Err(Error::ShapeMismatch {
+            what: format!("the weights of model {:?}", model.kind),
+            expected: "one per pixel of a square image".into(),
+            found: format!("it has {}", weights.len()),
+        });
     }
     let mut magnitudes: Vec<f64> = weights.iter().map(|w| w.abs()).collect();
     magnitudes.sort_by(|a, b| a.total_cmp(b));
@@ -441,7 +446,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
         figure: "coefficient image".into(),
         reason: e,
     };
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: String, at: (i32, i32), size: u32| {
@@ -472,7 +477,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
     }
     Ok(Figure::new(
         format!("{}: weights as an image", model.kind),
-        Chart::Raster(Raster { image: canvas }),
+        Raster { image: canvas },
     )
     .with_size(width, height))
 }

@@ -6,8 +6,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
-use super::figure::{Chart, Figure, FONT};
-use super::{class_color, subset_color};
+use super::figure::{impl_chart, Figure};
+use super::style::FONT;
+use super::style::{class_color, subset_color};
 use crate::error::Result;
 
 /// Counts per (subset, class), in the report's subset order, with the classes sorted.
@@ -65,6 +66,8 @@ pub(crate) struct ShareChart {
     pub kind: ShareKind,
 }
 
+impl_chart!(ShareChart);
+
 fn caption<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
@@ -95,7 +98,8 @@ impl ShareChart {
         title: &str,
     ) -> std::result::Result<(), String> {
         let s = &self.shares;
-        if s.subsets.is_empty() {
+        // An empty table has neither; the charts below index the first class.
+        if s.subsets.is_empty() || s.classes.is_empty() {
             caption(area, title)?;
             let (w, h) = area.dim_in_pixel();
             return area
@@ -133,7 +137,7 @@ impl ShareChart {
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x: &f64| super::category_label(&names, *x))
+            .x_label_formatter(&|x: &f64| super::style::category_label(&names, *x))
             .y_label_formatter(&|y: &f64| format!("{y:.0}"))
             .x_desc("subset")
             .y_desc("images")
@@ -177,7 +181,7 @@ impl ShareChart {
                 )
                 .map_err(|e| e.to_string())?;
         }
-        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
+        super::style::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 
     fn pie<DB: DrawingBackend>(
@@ -238,7 +242,7 @@ impl ShareChart {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(n)
-            .y_label_formatter(&|y: &f64| super::category_label(&names, *y))
+            .y_label_formatter(&|y: &f64| super::style::category_label(&names, *y))
             .x_label_formatter(&|x: &f64| format!("{:.0}", x.abs()))
             .x_desc(format!(
                 "images: {} to the left, {} to the right",
@@ -286,7 +290,7 @@ impl ShareChart {
                 }))
                 .map_err(|e| e.to_string())?;
         }
-        super::legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        super::style::legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
 
@@ -295,10 +299,10 @@ impl ShareChart {
 pub fn classes_stacked(images: &DataFrame) -> Result<Figure> {
     Ok(Figure::new(
         "Classes per subset, stacked (share of the subset)",
-        Chart::Share(ShareChart {
+        ShareChart {
             shares: Shares::of(images, "classes_stacked")?,
             kind: ShareKind::Stacked,
-        }),
+        },
     ))
 }
 
@@ -306,10 +310,10 @@ pub fn classes_stacked(images: &DataFrame) -> Result<Figure> {
 pub fn subset_shares(images: &DataFrame) -> Result<Figure> {
     Ok(Figure::new(
         "Share of the images in each subset",
-        Chart::Share(ShareChart {
+        ShareChart {
             shares: Shares::of(images, "subset_shares")?,
             kind: ShareKind::Pie,
-        }),
+        },
     )
     .with_size(700, 560))
 }
@@ -318,16 +322,17 @@ pub fn subset_shares(images: &DataFrame) -> Result<Figure> {
 /// the others (PNEUMONIA) to the right, each bar labelled with its count and share of the row.
 pub fn population_graph(images: &DataFrame) -> Result<Figure> {
     let shares = Shares::of(images, "population_graph")?;
-    if !shares.subsets.is_empty() && shares.classes.len() < 2 {
-        return Err(crate::Error::InvalidInput(
-            "the population graph needs two classes (one to each side)".into(),
-        ));
+    if shares.classes.len() == 1 {
+        return Err(crate::Error::OneClass {
+            what: "the population graph (one class to each side)".into(),
+            found: "the table has one".into(),
+        });
     }
     Ok(Figure::new(
         "Population graph: classes per subset",
-        Chart::Share(ShareChart {
+        ShareChart {
             shares,
             kind: ShareKind::Population,
-        }),
+        },
     ))
 }

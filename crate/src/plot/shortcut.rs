@@ -7,7 +7,7 @@ use plotters::style::text_anchor::HPos;
 use polars::prelude::*;
 
 use super::bars::{BarChart, BarSeries};
-use super::figure::{Chart, Figure};
+use super::figure::Figure;
 use super::grid::{write_text, Raster};
 use crate::occlusion::{ClassMaps, Occlusion, CORNER, LUNGS};
 use crate::{frame, Error, Result};
@@ -33,7 +33,7 @@ pub fn acquisition(table: &DataFrame) -> Result<Figure> {
             Ok(BarSeries {
                 name: class.clone(),
                 values,
-                colors: vec![super::class_color(class); facts.len()],
+                colors: vec![super::style::class_color(class); facts.len()],
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -47,7 +47,7 @@ pub fn acquisition(table: &DataFrame) -> Result<Figure> {
     };
     Ok(Figure::new(
         "The file tells the class: header facts per class",
-        Chart::Bars(chart),
+        chart,
     ))
 }
 
@@ -119,10 +119,11 @@ pub fn occlusion_map(title: &str, occlusion: &Occlusion) -> Result<Figure> {
     let side = occlusion.side;
     let pixels = &occlusion.image;
     if pixels.len() != side * side {
-        return Err(Error::InvalidInput(format!(
-            "an occlusion figure: the map is {side}x{side}, the image has {} values",
-            pixels.len()
-        )));
+        return Err(Error::ShapeMismatch {
+            what: "an occlusion figure".into(),
+            expected: format!("an image of {side}x{side} values, as the map"),
+            found: format!("the image has {}", pixels.len()),
+        });
     }
     let zoom = (300 / side).max(1) as u32;
     let pic = side as u32 * zoom;
@@ -142,7 +143,7 @@ pub fn occlusion_map(title: &str, occlusion: &Occlusion) -> Result<Figure> {
         true,
     );
     let regions = occlusion.regions();
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: String, at: (i32, i32), size: u32| {
@@ -176,10 +177,7 @@ pub fn occlusion_map(title: &str, occlusion: &Occlusion) -> Result<Figure> {
             reason: e.to_string(),
         })?;
     }
-    Ok(
-        Figure::new(title.to_string(), Chart::Raster(Raster { image: canvas }))
-            .with_size(width, height),
-    )
+    Ok(Figure::new(title.to_string(), Raster { image: canvas }).with_size(width, height))
 }
 
 /// Every model's occlusion maps averaged per class ([`crate::occlusion::average_maps`]): a row
@@ -188,9 +186,10 @@ pub fn occlusion_map(title: &str, occlusion: &Occlusion) -> Result<Figure> {
 pub fn occlusion_averages(maps: &[ClassMaps]) -> Result<Figure> {
     let side = maps.first().map(|m| m.side).unwrap_or(0);
     if side == 0 || maps.iter().any(|m| m.side != side) {
-        return Err(Error::InvalidInput(
-            "average occlusion maps: give at least one model's maps, all of one side".into(),
-        ));
+        return Err(Error::Incompatible {
+            what: "average occlusion maps".into(),
+            reason: "give at least one model's maps, all of one side".into(),
+        });
     }
     let zoom = (160 / side).max(1) as u32;
     let pic = side as u32 * zoom;
@@ -214,7 +213,7 @@ pub fn occlusion_averages(maps: &[ClassMaps]) -> Result<Figure> {
             );
         }
     }
-    super::figure::register_fonts();
+    super::style::register_fonts();
     {
         let area = BitMapBackend::with_buffer(canvas.as_mut(), (width, height)).into_drawing_area();
         let text = |s: &str, at: (i32, i32), size: u32| {
@@ -257,7 +256,7 @@ pub fn occlusion_averages(maps: &[ClassMaps]) -> Result<Figure> {
     }
     Ok(Figure::new(
         "Where each model looks: mean occlusion map per class",
-        Chart::Raster(Raster { image: canvas }),
+        Raster { image: canvas },
     )
     .with_size(width, height))
 }

@@ -6,8 +6,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
 use super::bars::{BarChart, BarSeries};
-use super::class_color;
-use super::figure::{Chart, Figure, FONT};
+use super::figure::{impl_chart, Figure};
+use super::style::class_color;
+use super::style::FONT;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -22,6 +23,8 @@ pub(crate) struct ScatterChart {
     pub y_label: String,
 }
 
+impl_chart!(ScatterChart);
+
 /// Curves in named groups over shared x values: a histogram per group drawn as a translucent
 /// area, so overlapping groups stay readable.
 #[derive(Debug, Clone)]
@@ -30,6 +33,8 @@ pub(crate) struct CurveChart {
     pub x_label: String,
     pub y_label: String,
 }
+
+impl_chart!(CurveChart);
 
 fn bounds(groups: &[Group]) -> Option<(f64, f64, f64, f64)> {
     let points = groups.iter().flat_map(|g| g.2.iter());
@@ -106,7 +111,7 @@ impl ScatterChart {
                 .label(format!("{name} ({})", points.len()))
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
         }
-        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
+        super::style::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
 
@@ -157,7 +162,7 @@ impl CurveChart {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
-        super::legend(&mut chart, SeriesLabelPosition::UpperRight)
+        super::style::legend(&mut chart, SeriesLabelPosition::UpperRight)
     }
 }
 
@@ -233,7 +238,7 @@ fn scatter(table: &DataFrame, [x, y]: [&str; 2], labels: [&str; 2], title: &str)
         x_label: labels[0].into(),
         y_label: labels[1].into(),
     };
-    Ok(Figure::new(title, Chart::Scatter(chart)))
+    Ok(Figure::new(title, chart))
 }
 
 /// A histogram of one size column (`width`, `height`, or any numeric column such as `bytes`)
@@ -285,10 +290,7 @@ pub fn size_histogram(facts: &DataFrame, column: &str, bins: usize) -> Result<Fi
         x_label: format!("{column} (bin centre)"),
         y_label: "share of the class's images".into(),
     };
-    Ok(Figure::new(
-        format!("Image {column} by class"),
-        Chart::Curves(chart),
-    ))
+    Ok(Figure::new(format!("Image {column} by class"), chart))
 }
 
 /// The report's min/max/mean/std of a size (`width` or `height`) per subset, as grouped bars.
@@ -320,7 +322,7 @@ pub fn size_stats_per_subset(stats: &DataFrame, dimension: &str) -> Result<Figur
     };
     Ok(Figure::new(
         format!("Image {dimension}: min, max, mean and std per {group}"),
-        Chart::Bars(chart),
+        chart,
     ))
 }
 
@@ -361,10 +363,7 @@ pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
         x_label: "pixel intensity (0 black - 255 white), 4 levels per point".into(),
         y_label: "share of the class's pixels".into(),
     };
-    Ok(Figure::new(
-        "Pixel intensities by class",
-        Chart::Curves(chart),
-    ))
+    Ok(Figure::new("Pixel intensities by class", chart))
 }
 
 /// Pixel-intensity mean, std, min and max per subset (rows of class `all` of
@@ -400,6 +399,6 @@ pub fn intensity_stats_per_subset(stats: &DataFrame) -> Result<Figure> {
     };
     Ok(Figure::new(
         format!("Pixel intensity: min, max, mean and std per {group}"),
-        Chart::Bars(chart),
+        chart,
     ))
 }

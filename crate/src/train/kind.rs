@@ -107,11 +107,10 @@ impl std::str::FromStr for ModelKind {
         ModelKind::ALL
             .into_iter()
             .find(|k| k.name() == name)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "no model is called {name:?}; the models are {}",
-                    ModelKind::ALL.map(ModelKind::name).join(", ")
-                ))
+            .ok_or_else(|| Error::NotFound {
+                kind: "model",
+                name: name.to_string(),
+                known: ModelKind::ALL.map(ModelKind::name).join(", "),
             })
     }
 }

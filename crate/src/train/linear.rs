@@ -26,7 +26,7 @@ use faer::{Accum, Mat, MatRef, Par, Side};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Samples;
+use super::samples::Samples;
 use crate::{Error, Result};
 
 /// A fitted linear score: `x · weights + intercept`, in the features' own units.
@@ -52,11 +52,11 @@ impl LinearModel {
     /// The linear score of every row of `x`.
     pub fn decisions(&self, x: &Samples) -> Result<Vec<f64>> {
         if x.cols() != self.weights.len() {
-            return Err(Error::InvalidInput(format!(
-                "the model has {} weights but the samples have {} features per row",
-                self.weights.len(),
-                x.cols()
-            )));
+            return Err(Error::ShapeMismatch {
+                what: "a linear model".into(),
+                expected: format!("{} features per row, one per weight", self.weights.len()),
+                found: format!("the samples have {}", x.cols()),
+            });
         }
         Ok((0..x.rows())
             .into_par_iter()
@@ -86,11 +86,11 @@ fn column_means(x: &Samples) -> Vec<f64> {
 
 fn check_trainable(x: &Samples, what: &str) -> Result<()> {
     if x.rows() < 2 || x.cols() == 0 {
-        return Err(Error::InvalidInput(format!(
-            "{what} needs at least 2 images with features; got {} x {}",
-            x.rows(),
-            x.cols()
-        )));
+        return Err(Error::ShapeMismatch {
+            what: what.to_string(),
+            expected: "at least 2 images with features".into(),
+            found: format!("got {} x {}", x.rows(), x.cols()),
+        });
     }
     Ok(())
 }
@@ -403,9 +403,11 @@ impl RidgeRegression {
     /// Fit with penalty `alpha` (in scikit-learn's units).
     pub fn fit(x: &Samples, alpha: f64) -> Result<RidgeRegression> {
         if !(alpha > 0.0 && alpha.is_finite()) {
-            return Err(Error::InvalidInput(format!(
-                "ridge regression needs a positive penalty, got {alpha}"
-            )));
+            return Err(Error::Parameter {
+                name: "penalty",
+                value: alpha.to_string(),
+                expected: "a positive number (ridge regression)".into(),
+            });
         }
         Centred::new(x)?.solve(alpha)
     }
@@ -432,9 +434,10 @@ impl RidgeRegression {
         relative: &[f64],
     ) -> Result<(RidgeRegression, Vec<(f64, f64)>)> {
         if relative.is_empty() {
-            return Err(Error::InvalidInput(
-                "ridge regression: no penalties to try".into(),
-            ));
+            return Err(Error::Empty {
+                what: "ridge regression's penalty path".into(),
+                item: "penalty to try",
+            });
         }
         let scale = centred.scale().max(f64::MIN_POSITIVE);
         let mut best: Option<(f64, RidgeRegression)> = None;
@@ -788,9 +791,10 @@ impl LogisticRegression {
         let (n, p) = (x.rows(), x.cols());
         let positives = x.y.iter().filter(|&&y| y == 1).count();
         if positives == 0 || positives == n {
-            return Err(Error::InvalidInput(
-                "logistic regression needs images of both classes in training".into(),
-            ));
+            return Err(Error::OneClass {
+                what: "logistic regression".into(),
+                found: "training has one".into(),
+            });
         }
         let weight = if parameters.balanced {
             [
@@ -895,11 +899,9 @@ impl LogisticRegression {
                 0.0
             }
         });
-        let llt = m.llt(Side::Lower).map_err(|_| {
-            Error::InvalidInput(
-                "logistic regression: the training images' Gram matrix could not be factored"
-                    .into(),
-            )
+        let llt = m.llt(Side::Lower).map_err(|_| Error::Fit {
+            model: "logistic regression".into(),
+            reason: "the training images' Gram matrix could not be factored".into(),
         })?;
         let l = llt.L();
         let mut u = Mat::<f64>::from_fn(n, 1, |_, _| 1.0);
@@ -1029,11 +1031,11 @@ impl Pca {
     /// The component scores of every row of `x`.
     pub fn transform(&self, x: &Samples) -> Result<Samples> {
         if x.cols() != self.mean.len() {
-            return Err(Error::InvalidInput(format!(
-                "PCA was fitted on {} features per row but the samples have {}",
-                self.mean.len(),
-                x.cols()
-            )));
+            return Err(Error::ShapeMismatch {
+                what: "PCA".into(),
+                expected: format!("{} features per row, as it was fitted on", self.mean.len()),
+                found: format!("the samples have {}", x.cols()),
+            });
         }
         let values: Vec<f32> = (0..x.rows()).flat_map(|i| self.project(x.row(i))).collect();
         let mut out = Samples::new(values, self.components.len(), x.y.clone())?;

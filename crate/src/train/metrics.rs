@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{Error, Result};
+
 /// Root mean squared error of `predictions` against the 0/1 `labels`.
 ///
 /// ```
@@ -111,17 +113,20 @@ impl Confusion {
 
 /// Area under the ROC curve: the probability that a random PNEUMONIA image scores above a
 /// random NORMAL one (ties count half), computed from ranks (Mann-Whitney U) in O(n log n).
-/// NaN when one class is absent.
+/// NaN when one class is absent; an error when there is not one label per score.
 ///
 /// ```
 /// # use xray_lab::train::metrics::roc_auc;
-/// assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &[0, 0, 1, 1]), 0.75);
+/// assert_eq!(roc_auc(&[0.1, 0.4, 0.35, 0.8], &[0, 0, 1, 1])?, 0.75);
+/// assert!(roc_auc(&[0.1, 0.4], &[0]).is_err());
+/// # Ok::<(), xray_lab::Error>(())
 /// ```
-pub fn roc_auc(scores: &[f64], labels: &[u32]) -> f64 {
+pub fn roc_auc(scores: &[f64], labels: &[u32]) -> Result<f64> {
+    one_label_per_score("roc_auc", scores, labels)?;
     let positives = labels.iter().filter(|&&y| y == 1).count();
     let negatives = labels.len() - positives;
     if positives == 0 || negatives == 0 {
-        return f64::NAN;
+        return Ok(f64::NAN);
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
@@ -138,7 +143,19 @@ pub fn roc_auc(scores: &[f64], labels: &[u32]) -> f64 {
         i = j + 1;
     }
     let p = positives as f64;
-    (rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64)
+    Ok((rank_sum - p * (p + 1.0) / 2.0) / (p * negatives as f64))
+}
+
+/// The metrics that pair each score with a label refuse lists of different lengths.
+fn one_label_per_score(what: &str, scores: &[f64], labels: &[u32]) -> Result<()> {
+    if scores.len() == labels.len() {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch {
+        what: what.to_string(),
+        expected: format!("one label per score ({} scores)", scores.len()),
+        found: format!("{} labels were given", labels.len()),
+    })
 }
 
 /// One point of a ROC curve.
@@ -152,8 +169,18 @@ pub struct RocPoint {
     pub tpr: f64,
 }
 
-/// The ROC curve: one point per distinct score, from (0, 0) to (1, 1).
-pub fn roc_curve(scores: &[f64], labels: &[u32]) -> Vec<RocPoint> {
+/// The ROC curve: one point per distinct score, from (0, 0) to (1, 1); an error when there is
+/// not one label per score.
+///
+/// ```
+/// # use xray_lab::train::metrics::roc_curve;
+/// let curve = roc_curve(&[0.9, 0.1], &[1, 0])?;
+/// assert_eq!(curve.last().map(|p| (p.fpr, p.tpr)), Some((1.0, 1.0)));
+/// assert!(roc_curve(&[0.9, 0.1, 0.5], &[1, 0]).is_err());
+/// # Ok::<(), xray_lab::Error>(())
+/// ```
+pub fn roc_curve(scores: &[f64], labels: &[u32]) -> Result<Vec<RocPoint>> {
+    one_label_per_score("roc_curve", scores, labels)?;
     let positives = labels.iter().filter(|&&y| y == 1).count().max(1) as f64;
     let negatives = labels.iter().filter(|&&y| y != 1).count().max(1) as f64;
     let mut order: Vec<usize> = (0..scores.len()).collect();
@@ -181,14 +208,14 @@ pub fn roc_curve(scores: &[f64], labels: &[u32]) -> Vec<RocPoint> {
             tpr: tp / positives,
         });
     }
-    points
+    Ok(points)
 }
 
 /// The threshold that maximises balanced accuracy (Youden's J = recall + specificity - 1) on
 /// these scores: how every model here turns scores into labels, chosen on validation so that
 /// the 3-to-1 class imbalance does not push every prediction to PNEUMONIA.
-pub fn best_threshold(scores: &[f64], labels: &[u32]) -> f64 {
-    let curve = roc_curve(scores, labels);
+pub fn best_threshold(scores: &[f64], labels: &[u32]) -> Result<f64> {
+    let curve = roc_curve(scores, labels)?;
     let mut best = (f64::NEG_INFINITY, 0.5);
     for point in &curve[1..] {
         let j = point.tpr - point.fpr;
@@ -196,7 +223,7 @@ pub fn best_threshold(scores: &[f64], labels: &[u32]) -> f64 {
             best = (j, point.threshold);
         }
     }
-    best.1
+    Ok(best.1)
 }
 
 /// The mean cost per image of predicting PNEUMONIA at `score >= threshold`, when a missed
@@ -226,18 +253,18 @@ pub fn cheapest_threshold(
     labels: &[u32],
     missed: f64,
     false_alarm: f64,
-) -> (f64, f64) {
+) -> Result<(f64, f64)> {
     let mut best = (
         f64::INFINITY,
         cost_per_image(scores, labels, f64::INFINITY, missed, false_alarm),
     );
-    for point in roc_curve(scores, labels).iter().skip(1) {
+    for point in roc_curve(scores, labels)?.iter().skip(1) {
         let cost = cost_per_image(scores, labels, point.threshold, missed, false_alarm);
         if cost < best.1 {
             best = (point.threshold, cost);
         }
     }
-    best
+    Ok(best)
 }
 
 /// Every metric of one model on one subset.
@@ -268,10 +295,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// All metrics of `scores` against `labels` at `threshold`.
-    pub fn new(scores: &[f64], labels: &[u32], threshold: f64) -> Metrics {
+    /// All metrics of `scores` against `labels` at `threshold`; an error when there is not one
+    /// label per score.
+    pub fn new(scores: &[f64], labels: &[u32], threshold: f64) -> Result<Metrics> {
+        let roc_auc = roc_auc(scores, labels)?;
         let confusion = Confusion::new(scores, labels, threshold);
-        Metrics {
+        Ok(Metrics {
             images: labels.len(),
             rmse: rmse(scores, labels),
             r2: r2(scores, labels),
@@ -281,9 +310,9 @@ impl Metrics {
             recall: confusion.recall(),
             specificity: confusion.specificity(),
             f1: confusion.f1(),
-            roc_auc: roc_auc(scores, labels),
+            roc_auc,
             confusion,
-        }
+        })
     }
 }
 
@@ -296,7 +325,7 @@ mod tests {
         // 4 positives: 3 found; 4 negatives: 1 false alarm.
         let scores = [0.9, 0.8, 0.7, 0.2, 0.6, 0.3, 0.1, 0.05];
         let labels = [1, 1, 1, 1, 0, 0, 0, 0];
-        let m = Metrics::new(&scores, &labels, 0.5);
+        let m = Metrics::new(&scores, &labels, 0.5).unwrap();
         assert_eq!(
             m.confusion,
             Confusion {
@@ -321,8 +350,8 @@ mod tests {
         let scores = [0.5, 0.5, 0.2, 0.9, 0.5];
         let labels = [1, 0, 0, 1, 1];
         // Pairs: (0.5,0.5) tie .5, (0.5,0.2) 1, (0.9,*) 2, (0.5b,0.5) .5, (0.5b,0.2) 1 -> 5/6.
-        assert!((roc_auc(&scores, &labels) - 5.0 / 6.0).abs() < 1e-12);
-        let curve = roc_curve(&scores, &labels);
+        assert!((roc_auc(&scores, &labels).unwrap() - 5.0 / 6.0).abs() < 1e-12);
+        let curve = roc_curve(&scores, &labels).unwrap();
         let area: f64 = curve
             .windows(2)
             .map(|w| (w[1].fpr - w[0].fpr) * (w[1].tpr + w[0].tpr) / 2.0)
@@ -344,7 +373,27 @@ mod tests {
     fn threshold_separates_a_separable_set() {
         let scores = [0.1, 0.2, 0.3, 0.35, 0.6, 0.9];
         let labels = [0, 0, 0, 1, 1, 1];
-        let t = best_threshold(&scores, &labels);
+        let t = best_threshold(&scores, &labels).unwrap();
         assert_eq!(Confusion::new(&scores, &labels, t).accuracy(), 1.0);
+    }
+
+    #[test]
+    fn a_label_missing_or_extra_is_an_error_not_a_panic() {
+        let scores = [0.1, 0.7, 0.4];
+        for labels in [&[0, 1][..], &[0, 1, 1, 0][..]] {
+            for error in [
+                roc_curve(&scores, labels).err(),
+                roc_auc(&scores, labels).err(),
+                best_threshold(&scores, labels).err(),
+                cheapest_threshold(&scores, labels, 10.0, 1.0).err(),
+                Metrics::new(&scores, labels, 0.5).err(),
+            ] {
+                assert!(
+                    matches!(&error, Some(Error::ShapeMismatch { found, .. })
+                        if found.starts_with(&labels.len().to_string())),
+                    "{error:?}"
+                );
+            }
+        }
     }
 }

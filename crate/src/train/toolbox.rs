@@ -30,7 +30,7 @@ use smartcore::svm::svc::{SVCParameters, SVC};
 use smartcore::svm::Kernels;
 
 use super::metrics::{self, Metrics};
-use super::Samples;
+use super::samples::Samples;
 use crate::decode::Features;
 use crate::subset::Subset;
 use crate::{Error, Result};
@@ -103,7 +103,7 @@ pub fn failed(model: &str, error: smartcore::error::Failed) -> Error {
 /// `rmse`, `fit_seconds`), so both tables stack with `concat`. `fit_seconds` includes
 /// scoring validation and test (k-nearest neighbours does its work there).
 pub fn compare(features: &Features, pool: usize, models: &[ToolboxModel]) -> Result<DataFrame> {
-    super::require_pixels(features, "toolbox::compare")?;
+    super::samples::require_pixels(features, "toolbox::compare")?;
     let [train, validation, test] = [Subset::Train, Subset::Validation, Subset::Test]
         .map(|s| Samples::from_features(features, s));
     let pixels = [train?, validation?, test?];
@@ -117,16 +117,16 @@ pub fn compare(features: &Features, pool: usize, models: &[ToolboxModel]) -> Res
         let t = Instant::now();
         let [on_validation, on_test] = fit_and_score(model, &train, [&validation, &test])?;
         let seconds = t.elapsed().as_secs_f64();
-        let threshold = metrics::best_threshold(&on_validation, validation.y());
+        let threshold = metrics::best_threshold(&on_validation, validation.y())?;
         let blocks = side / factor;
         rows.push((
             model.to_string(),
             format!("{blocks}x{blocks} block means"),
-            Metrics::new(&on_test, test.y(), threshold),
+            Metrics::new(&on_test, test.y(), threshold)?,
             seconds,
         ));
     }
-    super::comparison_table(rows.iter().map(|(model, features, metrics, seconds)| {
+    super::studies::comparison_table(rows.iter().map(|(model, features, metrics, seconds)| {
         (model.as_str(), features.as_str(), metrics, *seconds)
     }))
 }

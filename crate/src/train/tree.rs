@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Samples;
+use super::samples::Samples;
 use crate::{Error, Result};
 
 const MAX_BINS: usize = 64;
@@ -240,9 +240,10 @@ fn class_weights(y: &[u32], balanced: bool) -> Result<[f64; 2]> {
     let positives = y.iter().filter(|&&v| v == 1).count();
     let n = y.len();
     if positives == 0 || positives == n {
-        return Err(Error::InvalidInput(
-            "a tree needs images of both classes in training".into(),
-        ));
+        return Err(Error::OneClass {
+            what: "a tree".into(),
+            found: "training has one".into(),
+        });
     }
     Ok(if balanced {
         [
@@ -321,9 +322,10 @@ impl DecisionTree {
     pub fn fit(x: &Samples, params: &TreeParameters) -> Result<DecisionTree> {
         params.check()?;
         if x.rows() == 0 || x.cols() == 0 {
-            return Err(Error::InvalidInput(
-                "a tree needs at least one image with features".into(),
-            ));
+            return Err(Error::Empty {
+                what: "a tree".into(),
+                item: "image with features",
+            });
         }
         let w = class_weights(&x.y, params.balanced)?;
         let binned = Binned::new(x);
@@ -372,10 +374,11 @@ impl DecisionTree {
 
 fn check_cols(cols: usize, x: &Samples) -> Result<()> {
     if x.cols() != cols {
-        return Err(Error::InvalidInput(format!(
-            "the model was fitted on {cols} features per row but the samples have {}",
-            x.cols()
-        )));
+        return Err(Error::ShapeMismatch {
+            what: "a tree model".into(),
+            expected: format!("{cols} features per row, as it was fitted on"),
+            found: format!("the samples have {}", x.cols()),
+        });
     }
     Ok(())
 }
@@ -405,9 +408,10 @@ impl Default for ForestParameters {
 }
 
 impl ForestParameters {
-    /// Set the number of trees.
+    /// Set the number of trees (0 is refused when the forest is fitted, as [`Self::check`]
+    /// says: never silently raised to 1).
     pub fn with_trees(mut self, trees: usize) -> Self {
-        self.trees = trees.max(1);
+        self.trees = trees;
         self
     }
     /// Set the seed.
@@ -429,9 +433,10 @@ impl RandomForest {
     pub fn fit(x: &Samples, params: &ForestParameters) -> Result<RandomForest> {
         params.check()?;
         if x.rows() == 0 || x.cols() == 0 {
-            return Err(Error::InvalidInput(
-                "a forest needs at least one image with features".into(),
-            ));
+            return Err(Error::Empty {
+                what: "a forest".into(),
+                item: "image with features",
+            });
         }
         let w = class_weights(&x.y, params.tree.balanced)?;
         let binned = Binned::new(x);

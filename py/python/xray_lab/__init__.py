@@ -133,7 +133,11 @@ def decode_batch(
     else:
         offsets = np.frombuffer(offsets, dtype=width)[contents.offset: contents.offset + n + 1]
         offsets = offsets.astype(np.int64)
-    data = memoryview(data).cast("B") if data is not None and data.size else memoryview(b"")
+    # Arrow arrays are immutable (Arrow's contract), so their data is handed over read-only and
+    # decoded in place; the native side copies a buffer that is writable (see its
+    # `in_place_or_copied`), since it decodes without the GIL.
+    data = memoryview(data).cast("B").toreadonly() if data is not None and data.size \
+        else memoryview(b"")
     out = _native.decode_contents(data, offsets, size=size, exact=exact, max_pixels=max_pixels,
                                   threads=threads, pixels=pixels, features=features)
     nulls = contents.is_null().to_numpy(zero_copy_only=False) if contents.null_count else None
