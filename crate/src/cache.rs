@@ -19,7 +19,7 @@ use polars::prelude::*;
 use polars_io::{SerReader, SerWriter};
 
 use crate::error::{Error, PolarsContext, Result};
-use crate::files::{temporary_name, Stamp};
+use crate::files::{write_whole, Stamp};
 use crate::frame;
 
 /// The cache format's version: a change makes old cache files be ignored.
@@ -218,29 +218,23 @@ impl Cache {
 /// costs one batch of memory (256 x 22,500 floats = 23 MB), not a second copy of the matrix.
 const BATCH_ROWS: usize = 256;
 
-/// Writes `rows` rows as Arrow IPC, `batch(range)` building the table of each range of rows: to
-/// `FILE.tmp-PID` in the same folder, then renamed over `file`, so a crash never leaves a
-/// partial file under the real name.
+/// Writes `rows` rows as Arrow IPC, `batch(range)` building the table of each range of rows,
+/// whole or not at all ([`write_whole`]).
 pub(crate) fn write_batches_atomically(
     file: &Path,
     rows: usize,
     batch: impl Fn(std::ops::Range<usize>) -> Result<DataFrame>,
 ) -> Result<()> {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let tmp = temporary_name(file);
     let ipc_error = |e: PolarsError| Error::Format {
-        path: tmp.clone(),
+        path: file.to_path_buf(),
         reason: format!("cannot write Arrow IPC: {e}"),
     };
-    let result = (|| {
-        let out = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    write_whole(file, |out| {
         let first = batch(0..rows.min(BATCH_ROWS))?;
         let schema = first.schema().clone();
         let arrow_schema = schema.to_arrow(CompatLevel::newest());
         let fields = polars_arrow::io::ipc::write::default_ipc_fields(arrow_schema.iter_values());
-        let mut writer = polars_io::ipc::IpcWriter::new(std::io::BufWriter::new(out))
+        let mut writer = polars_io::ipc::IpcWriter::new(out)
             .batched(&schema, fields)
             .map_err(ipc_error)?;
         writer.write_batch(&first).map_err(ipc_error)?;
@@ -251,17 +245,8 @@ pub(crate) fn write_batches_atomically(
             writer.write_batch(&table).map_err(ipc_error)?;
             start += BATCH_ROWS;
         }
-        writer.finish().map_err(ipc_error)?;
-        drop(writer);
-        File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, file).map_err(|e| Error::io(file, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        writer.finish().map_err(ipc_error)
+    })
 }
 
 /// Reads an Arrow IPC table written by this crate.

@@ -202,8 +202,9 @@ pub enum Error {
     Leak {
         /// How many images are involved.
         images: usize,
-        /// The first offending rows (kind, key, subset, path), as a table.
-        rows: String,
+        /// The first ten offending rows: `kind`, `key`, `subset`, `path` ([`crate::split::leaks`]
+        /// gives them all).
+        rows: polars::prelude::DataFrame,
     },
 
     /// An error from polars, with what we were doing when it happened.

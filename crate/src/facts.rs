@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, PolarsContext, Result};
-use crate::files::{key, temporary_name, Stamp};
+use crate::files::{key, write_file, Stamp};
 use crate::frame;
 
 pub use crate::reject::RejectReason;
@@ -730,21 +730,12 @@ impl FileFacts {
             return;
         }
         self.records.retain(|path, _| Path::new(path).exists());
-        let result = (|| -> Result<()> {
-            if let Some(dir) = self.file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            let tmp = temporary_name(&self.file);
-            let bytes = serde_json::to_vec(&self.records).map_err(|e| Error::Format {
+        let result = serde_json::to_vec(&self.records)
+            .map_err(|e| Error::Format {
                 path: self.file.clone(),
                 reason: format!("cannot encode the facts cache: {e}"),
-            })?;
-            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, &self.file).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io(&self.file, e)
             })
-        })();
+            .and_then(|bytes| write_file(&self.file, &bytes));
         if let Err(e) = result {
             log::warn!("the file facts cache was not updated: {e}");
         }

@@ -1,5 +1,7 @@
 //! Files: writing them whole or not at all, and telling when one changed.
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -67,19 +69,34 @@ pub(crate) fn common_folder(keys: &[String]) -> PathBuf {
 /// Writes `bytes` to `file` through a temporary file and a rename: a crash never leaves a
 /// partial file under the real name.
 pub fn write_file(file: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically(file, bytes)
+    write_whole(file, |out| {
+        out.write_all(bytes).map_err(|e| Error::io(file, e))
+    })
 }
 
-/// Writes `bytes` to `FILE.tmp-PID` beside `file`, then renames it over `file`: a crash never
-/// leaves a partial file under the real name.
-pub(crate) fn write_atomically(file: &Path, bytes: &[u8]) -> Result<()> {
+/// The one way the crate writes a file (a split file, a model, the caches, a page): `write`
+/// fills `FILE.tmp-PID-N` beside `file` (its folder created first), which is flushed, synced and
+/// renamed over `file`. On any error the temporary file is removed and `file` is left as it
+/// was, so a crash or a full disk never leaves a partial file under the real name.
+pub(crate) fn write_whole(
+    file: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let tmp = temporary_name(file);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, file).map_err(|e| {
+    let result = (|| {
+        let mut out = BufWriter::new(File::create(&tmp).map_err(|e| Error::io(&tmp, e))?);
+        write(&mut out)?;
+        let out = out
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        out.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, file).map_err(|e| Error::io(file, e))
+    })();
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::io(file, e)
-    })
+    }
+    result
 }

@@ -66,6 +66,8 @@ pub use {image, plotters, polars, smartcore};
 
 use std::path::PathBuf;
 
+use error::PolarsContext;
+
 pub use env::{output_dir, DATA_ENV, OUT_ENV};
 
 /// The dataset root to work on: `$XRAY_LAB_DATA` when set, else the synthetic default dataset
@@ -91,17 +93,11 @@ pub fn report_style_counts(dataset: &load::Dataset) -> Result<polars::prelude::D
         .group_by_stable([col("split")])
         .agg([col("images").sum()])
         .collect()
-        .map_err(|source| Error::Polars {
-            context: "summing images per split".into(),
-            source,
-        })?;
+        .ctx("summing images per split")?;
     let names = per_split
         .column("split")
         .and_then(|c| c.str().cloned())
-        .map_err(|source| Error::Polars {
-            context: "reading splits".into(),
-            source,
-        })?;
+        .ctx("reading splits")?;
     let report: Vec<Option<&str>> = names
         .iter()
         .map(|name| match name {
@@ -112,9 +108,6 @@ pub fn report_style_counts(dataset: &load::Dataset) -> Result<polars::prelude::D
         .collect();
     let mut out = frame::fresh(&per_split);
     out.with_column(Column::new("report".into(), report))
-        .map_err(|source| Error::Polars {
-            context: "adding the report's numbers".into(),
-            source,
-        })?;
+        .ctx("adding the report's numbers")?;
     Ok(frame::fresh(&out))
 }

@@ -18,7 +18,7 @@ pub use crate::progress::Progress;
 pub use crate::report;
 pub use crate::shortcut;
 pub use crate::split::{self, Amount, ResplitOptions, ValFolder};
-pub use crate::subset::{self, Subset};
+pub use crate::subset::{self, Splits, Subset};
 pub use crate::synth::{self, SynthOptions};
 pub use crate::train::toolbox::ToolboxModel;
 pub use crate::train::{self, Evaluation, Model, ModelKind, Samples, TrainOptions};

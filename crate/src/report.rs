@@ -358,7 +358,7 @@ impl Run {
         options: &ReportOptions,
         stages: &mut Stages,
     ) -> Result<Shortcut> {
-        let test = self.evaluation.subsets[2].clone();
+        let test = self.evaluation.subsets.test.clone();
         let (acquisition, matched, on_matched) = stages.run("shortcut: matched test", || {
             let acquisition = shortcut::acquisition(facts)?;
             let matched = shortcut::matched_test(facts, test.clone(), shortcut::DEFAULT_TOLERANCE)?;

@@ -140,6 +140,74 @@ impl<'de> Deserialize<'de> for Subset {
     }
 }
 
+/// One value for each of the three subsets an evaluation uses: fitted on `train`, tuned on
+/// `validation`, judged on `test` (their names, their samples, their sizes). Named fields where
+/// an array would be indexed `[0]`, `[1]`, `[2]`.
+///
+/// ```
+/// use xray_lab::subset::{Splits, Subset};
+/// let names = Splits::new(Subset::Train, Subset::Validation, Subset::Test);
+/// assert_eq!(names.test, Subset::Test);
+/// assert_eq!(names.as_ref().map(|s| s.name().len()), Splits::new(5, 10, 4));
+/// assert_eq!(names.iter().map(Subset::name).collect::<Vec<_>>(), ["train", "validation", "test"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Splits<T> {
+    /// What the models are fitted on.
+    pub train: T,
+    /// What thresholds and settings are chosen on.
+    pub validation: T,
+    /// What the models are judged on, once.
+    pub test: T,
+}
+
+impl<T> Splits<T> {
+    /// The three values, in the order train, validation, test.
+    pub fn new(train: T, validation: T, test: T) -> Self {
+        Splits {
+            train,
+            validation,
+            test,
+        }
+    }
+
+    /// Each value through `f`, in the order train, validation, test.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Splits<U> {
+        Splits::new(f(self.train), f(self.validation), f(self.test))
+    }
+
+    /// [`Splits::map`] with a function that can fail: the first error, in that order.
+    pub fn try_map<U, E>(
+        self,
+        mut f: impl FnMut(T) -> std::result::Result<U, E>,
+    ) -> std::result::Result<Splits<U>, E> {
+        Ok(Splits::new(
+            f(self.train)?,
+            f(self.validation)?,
+            f(self.test)?,
+        ))
+    }
+
+    /// References to the three values.
+    pub fn as_ref(&self) -> Splits<&T> {
+        Splits::new(&self.train, &self.validation, &self.test)
+    }
+
+    /// The three values, in the order train, validation, test.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        [&self.train, &self.validation, &self.test].into_iter()
+    }
+
+    /// The pairs of two splits, subset by subset.
+    pub fn zip<U>(self, other: Splits<U>) -> Splits<(T, U)> {
+        Splits::new(
+            (self.train, other.train),
+            (self.validation, other.validation),
+            (self.test, other.test),
+        )
+    }
+}
+
 /// The column that names a table's subsets: `subset` after a resplit, else the folder `split`.
 /// Errors, naming `what` needed it, when the table has neither.
 pub fn column_of(table: &DataFrame, what: &str) -> Result<&'static str> {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[cfg(feature = "pretrained")]
 use image::GrayImage;
 use polars::prelude::*;
 use rayon::prelude::*;

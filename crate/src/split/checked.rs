@@ -88,7 +88,7 @@ pub fn split_checked(
     if check.leaking_images > 0 {
         return Err(Error::Leak {
             images: found.height(),
-            rows: format!("{}", found.head(Some(10))),
+            rows: found.head(Some(10)),
         });
     }
     let images = frame::fresh(&split.drop("content_hash").ctx("dropping content hashes")?);

@@ -136,7 +136,7 @@ pub fn check_leakage(images: &DataFrame) -> Result<()> {
     }
     Err(Error::Leak {
         images: found.height(),
-        rows: format!("{}", found.head(Some(10))),
+        rows: found.head(Some(10)),
     })
 }
 

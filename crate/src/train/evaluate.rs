@@ -10,7 +10,7 @@ use super::options::TrainOptions;
 use super::samples::{pixel_samples, require_pixels, subset_rows, Samples};
 use super::tree::{DecisionTree, RandomForest};
 use crate::decode::Features;
-use crate::subset::Subset;
+use crate::subset::{Splits, Subset};
 use crate::Result;
 
 /// Fit every model on the train subset of `features`, choose penalties and thresholds on
@@ -21,7 +21,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     require_pixels(features, "train::evaluate")?;
     options.check()?;
     let start = Instant::now();
-    let names = [&options.train, &options.validation, &options.test];
+    let names = Splits::new(&options.train, &options.validation, &options.test);
     let pixels = pixel_samples(features, names)?;
     let mut scorer = Scorer {
         names,
@@ -35,8 +35,8 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     if options.shortcut {
         fit_shortcuts(features, names, options, &mut scorer)?;
     }
-    let sizes = [0, 1, 2].map(|k| {
-        subset_rows(features.images(), names[k])
+    let sizes = names.map(|name| {
+        subset_rows(features.images(), name)
             .map(|r| r.len())
             .unwrap_or(0)
     });
@@ -54,9 +54,9 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
 /// threshold (chosen on validation like every model's) calls every image PNEUMONIA, so it
 /// scores the majority's share as accuracy, recall 1, specificity 0 and ROC AUC 0.5: the row
 /// that shows what accuracy alone is worth on imbalanced classes.
-pub(super) fn fit_majority(pixels: &[Samples], scorer: &mut Scorer) -> Result<()> {
+pub(super) fn fit_majority(pixels: &Splits<Samples>, scorer: &mut Scorer) -> Result<()> {
     let t = Instant::now();
-    let y = pixels[0].y();
+    let y = pixels.train.y();
     let share = y.iter().filter(|&&v| v == 1).count() as f64 / y.len().max(1) as f64;
     scorer.add(
         ModelKind::MajorityClass,
@@ -70,16 +70,16 @@ pub(super) fn fit_majority(pixels: &[Samples], scorer: &mut Scorer) -> Result<()
 /// The report's linear regression (its penalty chosen on validation) and logistic regression,
 /// both on the pixels. Returns the penalty search.
 pub(super) fn fit_linear(
-    pixels: &[Samples],
+    pixels: &Splits<Samples>,
     options: &TrainOptions,
     scorer: &mut Scorer,
 ) -> Result<Vec<(f64, f64)>> {
     // Both linear models start from the same centred pixels and Gram matrix (about 0.5 s and
     // 250 MB at full scale), so it is built once; its time counts in the first model's fit.
     let t = Instant::now();
-    let centred = linear::Centred::new(&pixels[0])?;
+    let centred = linear::Centred::new(&pixels.train)?;
     let (ridge, path) =
-        RidgeRegression::fit_path_centred(&centred, &pixels[1], &options.ridge_penalties)?;
+        RidgeRegression::fit_path_centred(&centred, &pixels.validation, &options.ridge_penalties)?;
     scorer.add(
         ModelKind::LinearRegression,
         Estimator::Ridge(ridge),
@@ -88,7 +88,7 @@ pub(super) fn fit_linear(
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let logistic = LogisticRegression::fit_with(&pixels[0], &options.logistic, Some(&centred))?;
+    let logistic = LogisticRegression::fit_with(&pixels.train, &options.logistic, Some(&centred))?;
     drop(centred);
     scorer.add(
         ModelKind::LogisticRegression,
@@ -103,31 +103,22 @@ pub(super) fn fit_linear(
 /// The decision tree (principal components of coarse block means) and the random forest
 /// (block means). Takes the pixels to free them once the block means are made.
 pub(super) fn fit_trees(
-    pixels: Vec<Samples>,
+    pixels: Splits<Samples>,
     options: &TrainOptions,
     scorer: &mut Scorer,
 ) -> Result<()> {
     // Block means come from the pixel rows already gathered, not from a second copy of them.
-    let pooled: Vec<Samples> = pixels
-        .iter()
-        .map(|x| x.pooled(options.pool))
-        .collect::<Result<_>>()?;
-    let coarse: Vec<Samples> = pixels
-        .iter()
-        .map(|x| x.pooled(options.tree_pool))
-        .collect::<Result<_>>()?;
+    let pooled = pixels.as_ref().try_map(|x| x.pooled(options.pool))?;
+    let coarse = pixels.as_ref().try_map(|x| x.pooled(options.tree_pool))?;
     drop(pixels);
 
     // The single tree reads principal components of coarser blocks: one tree cannot average
     // out pixel noise as a forest does, and on the full synthetic dataset these lift its test
     // ROC AUC from 0.75 (15x15 block means) to 0.80.
     let t = Instant::now();
-    let pca = linear::Pca::fit(&coarse[0], options.tree_components)?;
-    let projected: Vec<Samples> = coarse
-        .iter()
-        .map(|x| pca.transform(x))
-        .collect::<Result<_>>()?;
-    let tree = DecisionTree::fit(&projected[0], &options.tree)?;
+    let pca = linear::Pca::fit(&coarse.train, options.tree_components)?;
+    let projected = coarse.as_ref().try_map(|x| pca.transform(x))?;
+    let tree = DecisionTree::fit(&projected.train, &options.tree)?;
     scorer.add(
         ModelKind::DecisionTree,
         Estimator::Tree(tree),
@@ -139,7 +130,7 @@ pub(super) fn fit_trees(
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let forest = RandomForest::fit(&pooled[0], &options.forest)?;
+    let forest = RandomForest::fit(&pooled.train, &options.forest)?;
     scorer.add(
         ModelKind::RandomForest,
         Estimator::Forest(forest),
@@ -154,14 +145,21 @@ pub(super) fn fit_trees(
 /// The shortcut checks: logistic regression and a forest on file facts, not pixels.
 pub(super) fn fit_shortcuts(
     features: &Features,
-    names: [&Subset; 3],
+    names: Splits<&Subset>,
     options: &TrainOptions,
     scorer: &mut Scorer,
 ) -> Result<()> {
-    let facts = Samples::facts_of_each(features, &names.map(Subset::clone))?;
+    let each = Samples::facts_of_each(
+        features,
+        &[names.train, names.validation, names.test].map(Subset::clone),
+    )?;
+    let Ok([train, validation, test]) = <[Samples; 3]>::try_from(each) else {
+        unreachable!("facts_of_each returns one set of samples per subset asked for")
+    };
+    let facts = Splits::new(train, validation, test);
     let t = Instant::now();
     let logistic = LogisticRegression::fit(
-        &facts[0],
+        &facts.train,
         &options
             .logistic
             .clone()
@@ -176,7 +174,7 @@ pub(super) fn fit_shortcuts(
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let forest = RandomForest::fit(&facts[0], &options.forest)?;
+    let forest = RandomForest::fit(&facts.train, &options.forest)?;
     scorer.add(
         ModelKind::ShortcutForest,
         Estimator::Forest(forest),

@@ -1,23 +1,25 @@
 //! The result of an evaluation: its tables, its lookups, and the pretrained models added to it.
 
 use std::path::Path;
-use std::time::Instant;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::kind::ModelKind;
-use super::linear::LogisticRegression;
 use super::metrics::{self, Metrics, RocPoint};
 use super::model::{Estimator, Input, Model};
-use super::options::TrainOptions;
-use super::samples::{pixel_samples, Samples};
+use super::samples::Samples;
 use super::studies::comparison_table;
-use super::tree::RandomForest;
-use crate::decode::{DecodeOptions, Features};
+use crate::decode::DecodeOptions;
 use crate::error::PolarsContext;
-use crate::subset::Subset;
+use crate::subset::{Splits, Subset};
 use crate::{frame, Error, Result};
+// What `Evaluation::add_pretrained` (cargo feature `pretrained`) uses besides.
+#[cfg(feature = "pretrained")]
+use {
+    super::linear::LogisticRegression, super::options::TrainOptions, super::samples::pixel_samples,
+    super::tree::RandomForest, crate::decode::Features, std::time::Instant,
+};
 
 /// Every model's metrics on one subset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,9 +52,9 @@ pub struct Evaluation {
     /// The report's model's penalty search: `(alpha, validation RMSE)`.
     pub ridge_path: Vec<(f64, f64)>,
     /// Images per subset used: train, validation, test.
-    pub sizes: [usize; 3],
+    pub sizes: Splits<usize>,
     /// The subsets those are: train, validation, test.
-    pub subsets: [Subset; 3],
+    pub subsets: Splits<Subset>,
     /// Seconds the whole evaluation took.
     pub seconds: f64,
 }
@@ -60,7 +62,7 @@ pub struct Evaluation {
 /// Scores each fitted model on train, validation and test, chooses its threshold on
 /// validation, and keeps the model and its results.
 pub(super) struct Scorer<'a> {
-    pub(super) names: [&'a Subset; 3],
+    pub(super) names: Splits<&'a Subset>,
     pub(super) decode: DecodeOptions,
     pub(super) models: Vec<Model>,
     pub(super) results: Vec<Scored>,
@@ -72,19 +74,16 @@ impl Scorer<'_> {
         kind: ModelKind,
         estimator: Estimator,
         input: Input,
-        data: &[Samples],
+        data: &Splits<Samples>,
         fit_seconds: f64,
     ) -> Result<()> {
-        let scores: Vec<Vec<f64>> = data
-            .iter()
-            .map(|x| estimator.scores(x))
-            .collect::<Result<_>>()?;
-        let threshold = metrics::best_threshold(&scores[1], &data[1].y)?;
-        for ((x, s), subset) in data.iter().zip(&scores).zip(self.names) {
+        let scores = data.as_ref().try_map(|x| estimator.scores(x))?;
+        let threshold = metrics::best_threshold(&scores.validation, &data.validation.y)?;
+        for ((x, s), subset) in data.iter().zip(scores.iter()).zip(self.names.iter()) {
             self.results.push(Scored {
                 model: kind,
                 features: input.describe(&self.decode),
-                subset: subset.clone(),
+                subset: (*subset).clone(),
                 metrics: Metrics::new(s, &x.y, threshold)?,
                 roc: metrics::roc_curve(s, &x.y)?,
                 scores: s.iter().copied().zip(x.y.iter().copied()).collect(),
@@ -138,7 +137,7 @@ impl Evaluation {
         options.check()?;
         let start = Instant::now();
         let subsets = self.subsets.clone();
-        let names = [&subsets[0], &subsets[1], &subsets[2]];
+        let names = subsets.as_ref();
         let x = pixel_samples(embeddings, names)?;
         let mut scorer = Scorer {
             names,
@@ -157,8 +156,8 @@ impl Evaluation {
                 .clone()
                 .with_standardize(true)
                 .with_penalty(penalty);
-            let model = LogisticRegression::fit(&x[0], &parameters)?;
-            let auc = metrics::roc_auc(&model.predict_proba(&x[1])?, x[1].y())?;
+            let model = LogisticRegression::fit(&x.train, &parameters)?;
+            let auc = metrics::roc_auc(&model.predict_proba(&x.validation)?, x.validation.y())?;
             if best.as_ref().is_none_or(|(b, _)| auc > *b) {
                 best = Some((auc, model));
             }
@@ -172,7 +171,7 @@ impl Evaluation {
             t.elapsed().as_secs_f64(),
         )?;
         let t = Instant::now();
-        let forest = RandomForest::fit(&x[0], &options.forest)?;
+        let forest = RandomForest::fit(&x.train, &options.forest)?;
         scorer.add(
             ModelKind::PretrainedForest,
             Estimator::Forest(forest),
@@ -224,7 +223,7 @@ impl Evaluation {
 
     /// evcxr's display hook: [`table`](Self::table) on the test subset.
     pub fn evcxr_display(&self) {
-        crate::frame::show(self.table(self.subsets[2].clone()))
+        crate::frame::show(self.table(self.subsets.test.clone()))
     }
 
     /// One row per model and subset: `model`, `features`, `subset`, `images`, `rmse`, `r2`,
@@ -301,7 +300,11 @@ impl Evaluation {
                 what: model.to_string(),
                 reason: format!(
                     "it was not scored on subset {subset:?}; the subsets are {}",
-                    self.subsets.each_ref().map(Subset::name).join(", ")
+                    self.subsets
+                        .iter()
+                        .map(Subset::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })
     }
@@ -322,13 +325,13 @@ impl Evaluation {
                     .copied()
                     .unzip())
             };
-            let (scores, labels) = split(&self.subsets[1])?;
+            let (scores, labels) = split(&self.subsets.validation)?;
             let (threshold, cost) =
                 metrics::cheapest_threshold(&scores, &labels, missed, false_alarm)?;
-            let (scores, labels) = split(&self.subsets[2])?;
+            let (scores, labels) = split(&self.subsets.test)?;
             let test = metrics::cost_per_image(&scores, &labels, threshold, missed, false_alarm);
             let features = self
-                .result(model.kind, self.subsets[2].clone())?
+                .result(model.kind, self.subsets.test.clone())?
                 .features
                 .clone();
             rows.push((model.kind.to_string(), features, threshold, cost, test));

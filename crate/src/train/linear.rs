@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::samples::Samples;
+use crate::error::PolarsContext;
 use crate::{Error, Result};
 
 /// A fitted linear score: `x · weights + intercept`, in the features' own units.
@@ -356,10 +357,7 @@ impl RegressionScore {
             "r2" => [self.r2],
             "intercept" => [self.intercept],
         )
-        .map_err(|source| Error::Polars {
-            context: "building the regression score table".into(),
-            source,
-        })
+        .ctx("building the regression score table")
     }
 
     /// evcxr's display hook: the one-row table.
@@ -376,10 +374,7 @@ pub fn penalty_table(path: &[(f64, f64)]) -> Result<polars::prelude::DataFrame> 
         "penalty" => path.iter().map(|p| p.0).collect::<Vec<_>>(),
         "validation rmse" => path.iter().map(|p| p.1).collect::<Vec<_>>(),
     )
-    .map_err(|source| Error::Polars {
-        context: "building the penalty table".into(),
-        source,
-    })
+    .ctx("building the penalty table")
 }
 
 impl RidgeRegression {

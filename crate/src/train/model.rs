@@ -255,7 +255,7 @@ impl Model {
             path: path.to_path_buf(),
             reason: format!("cannot serialise the model: {e}"),
         })?;
-        crate::files::write_atomically(path, &json)
+        crate::files::write_file(path, &json)
     }
 
     /// Read a model written by [`Model::save`].

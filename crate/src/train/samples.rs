@@ -5,7 +5,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::decode::Features;
-use crate::subset::Subset;
+use crate::subset::{Splits, Subset};
 use crate::{Error, Result};
 
 /// Rows of features with their 0/1 labels: what a model is fitted on or scores.
@@ -249,12 +249,12 @@ pub(crate) fn require_pixels(features: &Features, what: &str) -> Result<()> {
 }
 
 /// The pixels of train, validation and test; an error when one lacks a class.
-pub(super) fn pixel_samples(features: &Features, names: [&Subset; 3]) -> Result<Vec<Samples>> {
-    let pixels: Vec<Samples> = names
-        .iter()
-        .map(|s| Samples::from_features(features, (*s).clone()))
-        .collect::<Result<_>>()?;
-    for (samples, name) in pixels.iter().zip(names) {
+pub(super) fn pixel_samples(
+    features: &Features,
+    names: Splits<&Subset>,
+) -> Result<Splits<Samples>> {
+    let pixels = names.try_map(|s| Samples::from_features(features, s.clone()))?;
+    for (samples, name) in pixels.iter().zip(names.iter()) {
         let positives = samples.y.iter().filter(|&&y| y == 1).count();
         if positives == 0 || positives == samples.rows() {
             return Err(Error::OneClass {

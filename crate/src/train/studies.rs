@@ -8,7 +8,7 @@ use super::options::TrainOptions;
 use super::samples::{pixel_samples, require_pixels, Samples};
 use crate::decode::Features;
 use crate::error::PolarsContext;
-use crate::subset::Subset;
+use crate::subset::{Splits, Subset};
 use crate::{frame, Error, Result};
 
 /// Logistic regression on the pixels fitted twice, with class weights (the default:
@@ -20,21 +20,21 @@ use crate::{frame, Error, Result};
 pub fn class_weights_compared(features: &Features, options: &TrainOptions) -> Result<DataFrame> {
     require_pixels(features, "train::class_weights_compared")?;
     options.check()?;
-    let names = [&options.train, &options.validation, &options.test];
+    let names = Splits::new(&options.train, &options.validation, &options.test);
     let pixels = pixel_samples(features, names)?;
     let mut rows: Vec<(&str, &str, f64, Metrics)> = Vec::new();
     for (weights, balanced) in [("balanced", true), ("none", false)] {
         let parameters = options.logistic.clone().with_balanced(balanced);
-        let model = LogisticRegression::fit(&pixels[0], &parameters)?;
-        let validation = model.predict_proba(&pixels[1])?;
-        let test = model.predict_proba(&pixels[2])?;
-        let chosen = metrics::best_threshold(&validation, pixels[1].y())?;
+        let model = LogisticRegression::fit(&pixels.train, &parameters)?;
+        let validation = model.predict_proba(&pixels.validation)?;
+        let test = model.predict_proba(&pixels.test)?;
+        let chosen = metrics::best_threshold(&validation, pixels.validation.y())?;
         for (rule, threshold) in [("0.5", 0.5), ("chosen on validation", chosen)] {
             rows.push((
                 weights,
                 rule,
                 threshold,
-                Metrics::new(&test, pixels[2].y(), threshold)?,
+                Metrics::new(&test, pixels.test.y(), threshold)?,
             ));
         }
     }

@@ -32,7 +32,7 @@ use smartcore::svm::Kernels;
 use super::metrics::{self, Metrics};
 use super::samples::Samples;
 use crate::decode::Features;
-use crate::subset::Subset;
+use crate::subset::{Splits, Subset};
 use crate::{Error, Result};
 
 /// One of the smartcore models [`compare`] fits.
@@ -104,16 +104,17 @@ pub fn failed(model: &str, error: smartcore::error::Failed) -> Error {
 /// scoring validation and test (k-nearest neighbours does its work there).
 pub fn compare(features: &Features, pool: usize, models: &[ToolboxModel]) -> Result<DataFrame> {
     super::samples::require_pixels(features, "toolbox::compare")?;
-    let [train, validation, test] = [Subset::Train, Subset::Validation, Subset::Test]
-        .map(|s| Samples::from_features(features, s));
-    let pixels = [train?, validation?, test?];
+    let pixels = Splits::new(Subset::Train, Subset::Validation, Subset::Test)
+        .try_map(|s| Samples::from_features(features, s))?;
     let side = features.options().side() as usize;
     let mut rows: Vec<(String, String, Metrics, f64)> = Vec::new();
     for &model in models {
-        let factor = block_side(model, side, pool, pixels[0].rows());
-        let [train, validation, test] =
-            [&pixels[0], &pixels[1], &pixels[2]].map(|x| x.pooled(factor));
-        let (train, validation, test) = (train?, validation?, test?);
+        let factor = block_side(model, side, pool, pixels.train.rows());
+        let Splits {
+            train,
+            validation,
+            test,
+        } = pixels.as_ref().try_map(|x| x.pooled(factor))?;
         let t = Instant::now();
         let [on_validation, on_test] = fit_and_score(model, &train, [&validation, &test])?;
         let seconds = t.elapsed().as_secs_f64();
