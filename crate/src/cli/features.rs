@@ -1,6 +1,6 @@
 //! `xray-lab features` and `xray-lab embed`: a row per image, written as an Arrow IPC file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::DataFrame;
 use xray_lab::decode::{self, DecodeOptions, Features};
@@ -10,54 +10,46 @@ use super::args::{check_writable, DataArgs, DecodeArgs, JsonArg};
 use super::print::FeaturesReport;
 use super::CliResult;
 
+/// What `features` and `embed` share: where the images are, the file to write, the cache, the
+/// output format.
 #[derive(clap::Args)]
-pub(crate) struct FeaturesArgs {
+pub(crate) struct RowsArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// The feature file to write (Arrow IPC, e.g. features.arrow).
+    /// The file to write (Arrow IPC, e.g. features.arrow or embeddings.arrow).
     #[arg(long)]
     out: PathBuf,
-    #[command(flatten)]
-    decode: DecodeArgs,
-    /// Neither read nor update the feature cache.
+    /// Neither read nor update the cache.
     #[arg(long)]
     no_cache: bool,
     #[command(flatten)]
     output: JsonArg,
 }
 
+#[derive(clap::Args)]
+pub(crate) struct FeaturesArgs {
+    #[command(flatten)]
+    rows: RowsArgs,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
 impl FeaturesArgs {
     pub(crate) fn run(self) -> CliResult {
-        let options = self.decode.options();
-        rows(
-            &self.data,
-            &self.out,
-            options,
-            self.no_cache,
-            &self.output,
-            decode::features,
-        )
+        rows(&self.rows, self.decode.options(), decode::features)
     }
 }
 
 #[derive(clap::Args)]
 pub(crate) struct EmbedArgs {
     #[command(flatten)]
-    data: DataArgs,
-    /// The embedding file to write (Arrow IPC, e.g. embeddings.arrow).
-    #[arg(long)]
-    out: PathBuf,
+    rows: RowsArgs,
     /// The weight file (default: where the set-up puts it, under the cache folder).
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Decode JPEGs at full resolution (no DCT-domain downscaling).
     #[arg(long)]
     exact: bool,
-    /// Neither read nor update the cache.
-    #[arg(long)]
-    no_cache: bool,
-    #[command(flatten)]
-    output: JsonArg,
 }
 
 impl EmbedArgs {
@@ -67,14 +59,9 @@ impl EmbedArgs {
         use xray_lab::pretrained::{weights_path, Network};
         let network = Network::load(self.weights.clone().unwrap_or_else(weights_path))?;
         let options = DecodeOptions::new().exact(self.exact);
-        rows(
-            &self.data,
-            &self.out,
-            options,
-            self.no_cache,
-            &self.output,
-            |images, o| decode::embeddings(images, &network, o),
-        )
+        rows(&self.rows, options, |images, o| {
+            decode::embeddings(images, &network, o)
+        })
     }
 
     /// A build without the network says how to get one.
@@ -90,20 +77,23 @@ impl EmbedArgs {
 
 /// `features`, or `embed` (`compute` makes the rows).
 fn rows(
-    data: &DataArgs,
-    out: &Path,
+    args: &RowsArgs,
     decode: DecodeOptions,
-    no_cache: bool,
-    output: &JsonArg,
     compute: impl FnOnce(&DataFrame, &DecodeOptions) -> xray_lab::Result<Features>,
 ) -> CliResult {
+    let RowsArgs {
+        data,
+        out,
+        no_cache,
+        output,
+    } = args;
     let dataset = load::scan(&data.data)?;
     let mut images = dataset.images.clone();
     if let Some(file) = &data.split {
         images = split::read_split(&images, &dataset.root, file)?;
     }
     check_writable(out)?;
-    let options = decode.cache(!no_cache).progress(output.progress());
+    let options = decode.cache(!*no_cache).progress(output.progress());
     let features = compute(&images, &options)?;
     features.save(out)?;
     let report = FeaturesReport::new(&features, &images, out)?;
