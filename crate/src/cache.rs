@@ -2,7 +2,8 @@
 //! decoding.
 //!
 //! One file per dataset folder and decode setting (`features-v1-150px-dct-<folder hash>.arrow`
-//! under [`crate::env::cache_dir`]; the folder is the deepest one holding every image decoded together), one
+//! in the [`Caches`] folder; the folder hashed is the deepest one holding every image decoded
+//! together), one
 //! row per image decoded with it: `path`, `bytes`, `mtime_ns`, `histogram` (256 counts) and
 //! `features` (a list of `size * size` floats). A row is reused only when the file still has the
 //! same size and modification time; a changed or added file is decoded again and the cache is
@@ -18,9 +19,57 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use polars_io::{SerReader, SerWriter};
 
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::files::{write_whole, Stamp};
 use crate::frame;
+
+/// Where xray-lab keeps what it can compute again: decoded features, file facts (with content
+/// hashes), the default synthetic dataset. Chosen once, here: `$XRAY_LAB_CACHE`, else
+/// `$XDG_CACHE_HOME/xray-lab`, else `~/.cache/xray-lab`, else the system's temporary folder
+/// ([`crate::env::cache_dir`]); or a folder of your own, which the options that read or write
+/// a cache carry (`DecodeOptions::cache_in`, `ResplitOptions::cache_in`).
+///
+/// ```
+/// use xray_lab::cache::Caches;
+/// let tmp = tempfile::tempdir()?;
+/// let caches = Caches::in_folder(tmp.path());
+/// assert_eq!(caches.folder(), tmp.path());
+/// assert_eq!(Caches::default().folder(), xray_lab::env::cache_dir());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caches {
+    folder: PathBuf,
+}
+
+impl Default for Caches {
+    /// The user's cache folder ([`crate::env::cache_dir`]).
+    fn default() -> Self {
+        Caches {
+            folder: crate::env::cache_dir(),
+        }
+    }
+}
+
+impl Caches {
+    /// Every cache in `folder` (a test's temporary folder, a second dataset's own).
+    pub fn in_folder(folder: impl Into<PathBuf>) -> Self {
+        Caches {
+            folder: folder.into(),
+        }
+    }
+
+    /// The folder the caches are kept in.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The feature cache file for the images under `root` decoded with the setting `key`.
+    pub fn features_file(&self, key: &str, root: &Path) -> PathBuf {
+        cache_file(&self.folder, key, root)
+    }
+}
 
 /// The cache format's version: a change makes old cache files be ignored.
 const FORMAT: u32 = 1;
@@ -94,8 +143,8 @@ impl Cache {
 
     fn load(&mut self) -> Result<()> {
         let table = read_table(&self.file)?;
-        let paths = crate::frame::strings(&table, "path")?;
-        let bytes = u64s(&table, "bytes")?;
+        let paths = crate::frame::strings(&table, columns::PATH)?;
+        let bytes = u64s(&table, columns::BYTES)?;
         let mtime = frame::column(&table, "mtime_ns")?
             .i64()
             .ctx("reading the cache")?
@@ -203,8 +252,8 @@ impl Cache {
                 }
             }
             DataFrame::new_infer_height(vec![
-                Column::new("path".into(), out_paths),
-                Column::new("bytes".into(), out_bytes),
+                Column::new(columns::PATH.into(), out_paths),
+                Column::new(columns::BYTES.into(), out_bytes),
                 Column::new("mtime_ns".into(), out_mtime),
                 hist.finish().into_series().into(),
                 features.finish().into_series().into(),

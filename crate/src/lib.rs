@@ -38,6 +38,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cache;
+pub mod columns;
 pub mod course;
 pub mod decode;
 pub mod env;
@@ -87,15 +88,15 @@ pub fn data_root() -> Result<PathBuf> {
 /// images per split on disk, with the report's approximate numbers where it gave them.
 pub fn report_style_counts(dataset: &load::Dataset) -> Result<polars::prelude::DataFrame> {
     use polars::prelude::*;
-    let counts = load::counts(&dataset.images, "split")?;
+    let counts = load::counts(&dataset.images, columns::SPLIT)?;
     let per_split = counts
         .lazy()
-        .group_by_stable([col("split")])
+        .group_by_stable([col(columns::SPLIT)])
         .agg([col("images").sum()])
         .collect()
         .ctx("summing images per split")?;
     let names = per_split
-        .column("split")
+        .column(columns::SPLIT)
         .and_then(|c| c.str().cloned())
         .ctx("reading splits")?;
     let report: Vec<Option<&str>> = names

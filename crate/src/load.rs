@@ -37,6 +37,7 @@ use std::path::{Component, Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
@@ -411,12 +412,12 @@ fn image_table(found: &[Found]) -> Result<(DataFrame, Vec<String>)> {
         .collect();
     let label = |class: &str| classes.iter().position(|c| c == class).unwrap_or(0) as u32;
     let images = df!(
-        "path" => found.iter().map(|f| f.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
-        "split" => found.iter().map(|f| f.split.as_str()).collect::<Vec<_>>(),
-        "class" => found.iter().map(|f| f.class.as_str()).collect::<Vec<_>>(),
-        "label" => found.iter().map(|f| label(&f.class)).collect::<Vec<_>>(),
-        "bytes" => found.iter().map(|f| f.bytes).collect::<Vec<_>>(),
-        "patient" => found.iter().map(|f| f.patient.clone()).collect::<Vec<_>>(),
+        columns::PATH => found.iter().map(|f| f.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        columns::SPLIT => found.iter().map(|f| f.split.as_str()).collect::<Vec<_>>(),
+        columns::CLASS => found.iter().map(|f| f.class.as_str()).collect::<Vec<_>>(),
+        columns::LABEL => found.iter().map(|f| label(&f.class)).collect::<Vec<_>>(),
+        columns::BYTES => found.iter().map(|f| f.bytes).collect::<Vec<_>>(),
+        columns::PATIENT => found.iter().map(|f| f.patient.clone()).collect::<Vec<_>>(),
     )
     .ctx("building the image table")?;
     Ok((frame::fresh(&images), classes))
@@ -430,13 +431,13 @@ impl Dataset {
     /// Images per split and class, as a DataFrame with columns `split`, `class`, `images`,
     /// splits in the report's order (train, test, val, then any other alphabetically).
     pub fn counts(&self) -> Result<DataFrame> {
-        counts(&self.images, "split")
+        counts(&self.images, columns::SPLIT)
     }
 
     /// The skipped entries as a DataFrame with columns `path` and `reason`.
     pub fn skipped_frame(&self) -> Result<DataFrame> {
         df!(
-            "path" => self.skipped.iter().map(|s| s.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            columns::PATH => self.skipped.iter().map(|s| s.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
             "reason" => self.skipped.iter().map(|s| s.reason.to_string()).collect::<Vec<_>>(),
         )
         .ctx("building the skipped table")
@@ -445,13 +446,13 @@ impl Dataset {
     /// Where the images come from, how many there are, per split and class: what a notebook
     /// shows where it first loads the data (and what `dataset` at the end of a cell shows).
     pub fn overview(&self) -> Result<DataFrame> {
-        let classes = frame::strings(&self.images, "class")?;
+        let classes = frame::strings(&self.images, columns::CLASS)?;
         let per_class: Vec<String> = self
             .classes
             .iter()
             .map(|class| format!("{class} {}", classes.iter().filter(|c| *c == class).count()))
             .collect();
-        let bytes: u64 = frame::column(&self.images, "bytes")?
+        let bytes: u64 = frame::column(&self.images, columns::BYTES)?
             .as_materialized_series()
             .cast(&DataType::UInt64)
             .ctx("summing file sizes")?
@@ -508,13 +509,16 @@ impl Dataset {
 /// Returns a DataFrame with columns `<group>`, `class`, `images`, groups in the report's order
 /// (train, test, val, validation, then others alphabetically), classes sorted.
 pub fn counts(images: &DataFrame, group: &str) -> Result<DataFrame> {
-    frame::require(images, &[group, "class"], "counting images")?;
+    frame::require(images, &[group, columns::CLASS], "counting images")?;
     let counts = frame::fresh(images)
         .lazy()
-        .group_by([col(group), col("class")])
+        .group_by([col(group), col(columns::CLASS)])
         .agg([len().cast(DataType::UInt32).alias("images")])
         .with_column(crate::subset::rank_expr(col(group)).alias("__rank"))
-        .sort(["__rank", group, "class"], SortMultipleOptions::default())
+        .sort(
+            ["__rank", group, columns::CLASS],
+            SortMultipleOptions::default(),
+        )
         .drop(Selector::ByName {
             names: Arc::new(["__rank".into()]),
             strict: true,

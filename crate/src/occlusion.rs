@@ -37,6 +37,7 @@ use std::path::Path;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use crate::columns;
 use crate::decode::Features;
 use crate::error::PolarsContext;
 use crate::subset::Subset;
@@ -391,8 +392,8 @@ pub fn average_maps(
     }
     let column = crate::subset::column_of(features.images(), "averaging occlusion maps")?;
     let subsets = frame::strings(features.images(), column)?;
-    let paths = frame::strings(features.images(), "path")?;
-    let names = frame::strings(features.images(), "class")?;
+    let paths = frame::strings(features.images(), columns::PATH)?;
+    let names = frame::strings(features.images(), columns::CLASS)?;
     let mut classes = [String::new(), String::new()];
     let mut chosen: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     for (i, s) in subsets.iter().enumerate() {
@@ -460,7 +461,7 @@ pub fn regions_table(maps: &[ClassMaps]) -> Result<DataFrame> {
     let rows = model.len();
     let df = df!(
         "model" => model,
-        "class" => class,
+        columns::CLASS => class,
         "images" => images,
         "lungs" => lungs,
         "corners" => corners,

@@ -4,6 +4,7 @@
 //! notebook never depends on polars itself and its version never drifts from the crate's.
 
 pub use crate::cache;
+pub use crate::columns;
 pub use crate::course;
 pub use crate::decode::{self, DecodeOptions, Features};
 pub use crate::error::{Error, Result};

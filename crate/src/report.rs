@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::columns;
 use crate::decode::{self, DecodeOptions, Features, Reject};
 use crate::error::PolarsContext;
 use crate::facts;
@@ -438,9 +439,9 @@ impl Run {
             return Ok(facts.clone());
         }
         let images = &self.images;
-        let facts = self.stages.run("image facts", || {
-            facts::facts_in(images, &decode.cache_folder())
-        })?;
+        let facts = self
+            .stages
+            .run("image facts", || facts::facts_in(images, decode.caches()))?;
         self.facts = Some(facts.clone());
         Ok(facts)
     }
@@ -497,8 +498,8 @@ impl Run {
     /// What was done, as `metrics.json` holds it.
     pub fn summary(&self) -> Result<Summary> {
         let counts = split::summary(&self.images)?;
-        let subsets = crate::frame::strings(&counts, "subset")?;
-        let classes = crate::frame::strings(&counts, "class")?;
+        let subsets = crate::frame::strings(&counts, columns::SUBSET)?;
+        let classes = crate::frame::strings(&counts, columns::CLASS)?;
         let numbers: Vec<u32> = crate::frame::column(&counts, "images")?
             .cast(&polars::prelude::DataType::UInt32)
             .ctx("reading counts")?
@@ -611,7 +612,7 @@ pub fn figures(
     features: &Features,
     evaluation: &Evaluation,
 ) -> Result<Vec<(&'static str, Figure)>> {
-    let size_stats = facts::size_stats(facts, "subset")?;
+    let size_stats = facts::size_stats(facts, columns::SUBSET)?;
     let figures: Vec<(&'static str, Figure)> = vec![
         ("images_per_subset", plot::images_per_subset(images)?),
         (
@@ -645,7 +646,7 @@ pub fn figures(
         ),
         (
             "intensity_stats_per_subset",
-            plot::intensity_stats_per_subset(&features.intensity_stats("subset")?)?,
+            plot::intensity_stats_per_subset(&features.intensity_stats(columns::SUBSET)?)?,
         ),
         (
             "sample_grid",

@@ -32,6 +32,7 @@ use std::collections::HashSet;
 
 use polars::prelude::*;
 
+use crate::columns;
 use crate::error::PolarsContext;
 use crate::subset::Subset;
 use crate::train::metrics::Metrics;
@@ -48,7 +49,7 @@ pub fn acquisition(facts: &DataFrame) -> Result<DataFrame> {
     frame::require(
         facts,
         &[
-            "class",
+            columns::CLASS,
             "width",
             "height",
             "channels",
@@ -64,7 +65,7 @@ pub fn acquisition(facts: &DataFrame) -> Result<DataFrame> {
     let out = frame::fresh(facts)
         .lazy()
         .filter(col("width").is_not_null())
-        .group_by([col("class")])
+        .group_by([col(columns::CLASS)])
         .agg([
             len().cast(DataType::UInt32).alias("images"),
             share(col("exif").fill_null(lit(false)), "EXIF"),
@@ -88,7 +89,7 @@ pub fn acquisition(facts: &DataFrame) -> Result<DataFrame> {
                 .median()
                 .alias("median aspect"),
         ])
-        .sort(["class"], SortMultipleOptions::default())
+        .sort([columns::CLASS], SortMultipleOptions::default())
         .collect()
         .ctx("the acquisition facts per class")?;
     Ok(frame::fresh(&out))
@@ -135,7 +136,7 @@ impl Matched {
     /// `pairs`, `NORMAL matched share`.
     pub fn summary(&self) -> Result<DataFrame> {
         df!(
-            "subset" => [self.subset.name()],
+            columns::SUBSET => [self.subset.name()],
             "NORMAL available" => [self.available[0] as u32],
             "PNEUMONIA available" => [self.available[1] as u32],
             "pairs" => [self.pairs() as u32],
@@ -178,11 +179,11 @@ pub fn matched_test(
     let column = crate::subset::column_of(facts, "matching on acquisition")?;
     frame::require(
         facts,
-        &["path", "class", "width", "height"],
+        &[columns::PATH, columns::CLASS, "width", "height"],
         "matching on acquisition",
     )?;
-    let paths = frame::strings(facts, "path")?;
-    let classes = frame::strings(facts, "class")?;
+    let paths = frame::strings(facts, columns::PATH)?;
+    let classes = frame::strings(facts, columns::CLASS)?;
     let subsets = frame::strings(facts, column)?;
     let widths = frame::floats(facts, "width")?;
     let heights = frame::floats(facts, "height")?;

@@ -22,13 +22,14 @@ use std::fmt;
 use polars::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::columns;
 use crate::error::{Error, Result};
 use crate::frame;
 
 /// The column a resplit writes: each image's subset.
-pub const SUBSET_COLUMN: &str = "subset";
+pub const SUBSET_COLUMN: &str = columns::SUBSET;
 /// The column a scan writes: each image's first folder under the root.
-pub const SPLIT_COLUMN: &str = "split";
+pub const SPLIT_COLUMN: &str = columns::SPLIT;
 
 /// Which part of the data an image belongs to. Displays (and serializes) as its name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -245,7 +245,7 @@ fn read_marker(root: &Path) -> Option<SynthSummary> {
 /// Where the default synthetic dataset lives: `$XRAY_LAB_CACHE`, else `$XDG_CACHE_HOME/xray-lab`,
 /// else `~/.cache/xray-lab`, else the system's temporary folder; then `synthetic-v<N>-seed42`.
 pub fn default_root() -> PathBuf {
-    let base = crate::env::cache_dir();
+    let base = crate::cache::Caches::default().folder().to_path_buf();
     base.join(format!("synthetic-v{GENERATOR_VERSION}-seed{DEFAULT_SEED}"))
 }
 

@@ -236,7 +236,11 @@ fn dct_downscaling_stays_close_to_full_decoding_on_real_xrays() {
 #[test]
 fn facts_come_from_headers_and_match_the_decoded_images() {
     let cache = tempfile::tempdir().unwrap();
-    let facts = facts::facts_in(&load::scan(real_sample()).unwrap().images, cache.path()).unwrap();
+    let facts = facts::facts_in(
+        &load::scan(real_sample()).unwrap().images,
+        &xray_lab::cache::Caches::in_folder(cache.path()),
+    )
+    .unwrap();
     assert_eq!(facts.height(), 16);
     let widths = frame::column(&facts, "width")
         .unwrap()
@@ -259,7 +263,11 @@ fn facts_come_from_headers_and_match_the_decoded_images() {
     // Bad files get a facts_error and null facts, not a failure.
     let tmp = tempfile::tempdir().unwrap();
     troubled_dataset(tmp.path());
-    let facts = facts::facts_in(&load::scan(tmp.path()).unwrap().images, cache.path()).unwrap();
+    let facts = facts::facts_in(
+        &load::scan(tmp.path()).unwrap().images,
+        &xray_lab::cache::Caches::in_folder(cache.path()),
+    )
+    .unwrap();
     let errors = frame::column(&facts, "facts_error")
         .unwrap()
         .str()
@@ -350,12 +358,17 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
     assert_eq!(second.histograms(), first.histograms());
 
     // Header facts and content hashes are cached per file too.
-    let facts_before = facts::facts_in(&images, &cache).unwrap();
-    let hashes_before = split::add_content_hash_in(&images, &cache).unwrap();
+    let facts_before =
+        facts::facts_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap();
+    let hashes_before =
+        split::add_content_hash_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap();
     assert!(cache.join("files-v3.json").exists());
-    assert_eq!(facts::facts_in(&images, &cache).unwrap(), facts_before);
     assert_eq!(
-        split::add_content_hash_in(&images, &cache).unwrap(),
+        facts::facts_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap(),
+        facts_before
+    );
+    assert_eq!(
+        split::add_content_hash_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap(),
         hashes_before
     );
 
@@ -365,7 +378,8 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
     let other = std::fs::read(&paths[5]).unwrap();
     std::fs::write(changed, &other).unwrap();
     // ... and its facts and hash are read again (they now equal those of the file it copies).
-    let facts_after = facts::facts_in(&images, &cache).unwrap();
+    let facts_after =
+        facts::facts_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap();
     let widths = frame::column(&facts_after, "width")
         .unwrap()
         .u32()
@@ -373,7 +387,7 @@ fn the_cache_reloads_unchanged_files_and_decodes_changed_ones() {
         .clone();
     assert_eq!(widths.get(3), widths.get(5));
     let hashes = strings(
-        &split::add_content_hash_in(&images, &cache).unwrap(),
+        &split::add_content_hash_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap(),
         "content_hash",
     );
     let before = strings(&hashes_before, "content_hash");

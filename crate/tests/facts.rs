@@ -118,7 +118,11 @@ fn the_real_x_rays_show_the_acquisition_pattern() {
 fn the_facts_table_has_the_acquisition_columns() {
     let dataset = xray_lab::load::scan(common::real_sample()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let table = xray_lab::facts::facts_in(&dataset.images, tmp.path()).unwrap();
+    let table = xray_lab::facts::facts_in(
+        &dataset.images,
+        &xray_lab::cache::Caches::in_folder(tmp.path()),
+    )
+    .unwrap();
     for column in [
         "exif",
         "icc",

@@ -172,7 +172,11 @@ fn size_and_intensity_figures_draw_each_class_and_handle_empty_tables() {
         &ResplitOptions::new().cache_in(tmp.path().join("cache")),
     )
     .unwrap();
-    let facts = facts::facts_in(&images, &tmp.path().join("cache")).unwrap();
+    let facts = facts::facts_in(
+        &images,
+        &xray_lab::cache::Caches::in_folder(tmp.path().join("cache")),
+    )
+    .unwrap();
 
     let sizes = plot::image_sizes(&facts).unwrap();
     let width_hist = plot::size_histogram(&facts, "width", 20).unwrap();

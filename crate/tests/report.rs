@@ -6,6 +6,7 @@ use std::process::Command;
 
 use xray_lab::prelude::*;
 use xray_lab::report::ReportOptions;
+use xray_lab::train::linear::LogisticParameters;
 
 fn drawn_fraction(rgb: &[u8]) -> f64 {
     rgb.chunks_exact(3)
@@ -279,7 +280,10 @@ fn a_patient_of_the_test_folder_never_lands_in_train() {
     let subsets = frame::strings(&images, "subset").unwrap();
     let at = paths.iter().position(|p| Path::new(p) == moved).unwrap();
     assert_eq!(subsets[at], "test", "{patient} is also in the test folder");
-    split::check_leakage(&split::add_content_hash_in(&images, &cache).unwrap()).unwrap();
+    split::check_leakage(
+        &split::add_content_hash_in(&images, &xray_lab::cache::Caches::in_folder(&cache)).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -329,9 +333,7 @@ fn settings_out_of_range_are_refused_before_any_work() {
     );
     assert!(error.to_string().contains("trees = 0"), "{error}");
 
-    let mut train = TrainOptions::new();
-    train.logistic = train.logistic.with_penalty(-1.0);
-    options.train = train;
+    options.train = TrainOptions::new().logistic(LogisticParameters::default().with_penalty(-1.0));
     let error = xray_lab::report::train(&data, tmp.path().join("out"), &options).unwrap_err();
     assert!(
         matches!(

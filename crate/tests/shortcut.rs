@@ -19,7 +19,11 @@ fn synthetic(tmp: &std::path::Path) -> (DataFrame, DataFrame) {
         .unwrap();
     let dataset = load::scan(&root).unwrap();
     let images = split::resplit(&dataset.images, &ResplitOptions::new()).unwrap();
-    let facts = facts::facts_in(&images, &tmp.join("cache")).unwrap();
+    let facts = facts::facts_in(
+        &images,
+        &xray_lab::cache::Caches::in_folder(tmp.join("cache")),
+    )
+    .unwrap();
     (images, facts)
 }
 
@@ -248,8 +252,14 @@ fn a_model_on_file_facts_has_a_dark_map_and_the_plots_draw() {
         )
         .unwrap(),
         plot::acquisition(
-            &shortcut::acquisition(&facts::facts_in(&images, &tmp.path().join("cache")).unwrap())
+            &shortcut::acquisition(
+                &facts::facts_in(
+                    &images,
+                    &xray_lab::cache::Caches::in_folder(tmp.path().join("cache")),
+                )
                 .unwrap(),
+            )
+            .unwrap(),
         )
         .unwrap(),
     ] {

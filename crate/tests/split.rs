@@ -232,8 +232,11 @@ fn identical_files_under_two_names_are_a_content_leak() {
         std::fs::copy(&first, dir.join(name)).unwrap();
     }
     let dataset = load::scan(tmp.path()).unwrap();
-    let mut images =
-        split::add_content_hash_in(&dataset.images, &tmp.path().join("cache")).unwrap();
+    let mut images = split::add_content_hash_in(
+        &dataset.images,
+        &xray_lab::cache::Caches::in_folder(tmp.path().join("cache")),
+    )
+    .unwrap();
     images
         .with_column(Column::new("subset".into(), ["test", "train"]))
         .unwrap();

@@ -233,7 +233,11 @@ fn the_default_files_carry_the_kaggle_acquisition_pattern_and_plain_ones_do_not(
     let table = |name: &str| {
         let images = load::scan(tmp.path().join(name)).unwrap().images;
         xray_lab::shortcut::acquisition(
-            &xray_lab::facts::facts_in(&images, &tmp.path().join("cache")).unwrap(),
+            &xray_lab::facts::facts_in(
+                &images,
+                &xray_lab::cache::Caches::in_folder(tmp.path().join("cache")),
+            )
+            .unwrap(),
         )
         .unwrap()
     };

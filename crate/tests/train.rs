@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xray_lab::prelude::*;
 use xray_lab::train::linear::{LogisticParameters, LogisticRegression, RidgeRegression};
-use xray_lab::train::tree::{DecisionTree, RandomForest, TreeParameters};
+use xray_lab::train::tree::{DecisionTree, ForestParameters, RandomForest, TreeParameters};
 use xray_lab::train::Estimator;
 
 /// A random problem: `n` rows of `p` values in [0, 1], labels from a noisy linear rule.
@@ -160,11 +160,10 @@ fn newton_logistic(x: &Samples, penalty: f64) -> Vec<f64> {
 fn logistic_regression_agrees_with_newtons_method() {
     let x = problem(200, 4, 3);
     let penalty = 0.01;
-    let params = LogisticParameters {
-        tolerance: 1e-12,
-        max_iter: 1000,
-        ..LogisticParameters::default().with_penalty(penalty)
-    };
+    let params = LogisticParameters::default()
+        .with_penalty(penalty)
+        .with_tolerance(1e-12)
+        .with_max_iter(1000);
     let fitted = LogisticRegression::fit(&x, &params).unwrap();
     let reference = newton_logistic(&x, penalty);
     assert_close(&fitted.model.weights, &reference[..4], 1e-6, "weights");
@@ -188,11 +187,10 @@ fn logistic_regression_with_more_features_than_images_agrees_with_newtons_method
     let labels: Vec<u32> = (0..40).chain([0]).map(|i| base.y()[i]).collect();
     let x = Samples::new(rows, 90, labels).unwrap();
     let penalty = 0.05;
-    let params = LogisticParameters {
-        tolerance: 1e-10,
-        max_iter: 2000,
-        ..LogisticParameters::default().with_penalty(penalty)
-    };
+    let params = LogisticParameters::default()
+        .with_penalty(penalty)
+        .with_tolerance(1e-10)
+        .with_max_iter(2000);
     let fitted = LogisticRegression::fit(&x, &params).unwrap();
     let reference = newton_logistic(&x, penalty);
     assert_close(&fitted.model.weights, &reference[..90], 1e-5, "weights");
@@ -358,11 +356,11 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     // Another seed: another forest (the forest alone, on the block means it reads).
     let pooled = Samples::from_features(&features, "train")
         .unwrap()
-        .pooled(options.pool)
+        .pooled(options.check().unwrap().pool())
         .unwrap();
     let forest = |seed: u64| {
-        let params = options.clone().seed(seed).forest;
-        RandomForest::fit(&pooled, &params).unwrap()
+        let params = options.clone().seed(seed).check().unwrap();
+        RandomForest::fit(&pooled, &params.forest().clone().into_inner()).unwrap()
     };
     assert_eq!(
         evaluation.model(ModelKind::RandomForest).unwrap().estimator,
@@ -370,8 +368,8 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     );
     assert_ne!(forest(42), forest(7));
     // A forest of no trees is refused, never quietly grown with one.
-    let none = options.clone().forest.with_trees(0);
-    assert_eq!(none.trees, 0);
+    let none = ForestParameters::default().with_trees(0);
+    assert_eq!(none.trees(), 0);
     assert!(matches!(
         RandomForest::fit(&pooled, &none),
         Err(Error::Parameter { name: "trees", .. })
@@ -394,8 +392,12 @@ fn every_classifier_beats_the_majority_class_on_the_synthetic_dataset_reproducib
     // chance and the linear SVM well above it (k-nearest neighbours and naive Bayes, which
     // weigh every block's brightness alike, reach only 0.55-0.58 here), and its table stacks
     // under ours.
-    let toolbox =
-        train::toolbox::compare(&features, options.pool, &ToolboxModel::DEFAULTS).unwrap();
+    let toolbox = train::toolbox::compare(
+        &features,
+        options.check().unwrap().pool(),
+        &ToolboxModel::DEFAULTS,
+    )
+    .unwrap();
     println!("{toolbox}");
     assert_eq!(toolbox.height(), 3);
     let ours = evaluation.table("test").unwrap();

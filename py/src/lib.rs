@@ -23,6 +23,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use rayon::prelude::*;
+use xray_lab::columns;
 use xray_lab::decode::{self, DecodeOptions, Intensity, RejectReason};
 use xray_lab::facts::{self, ImageFacts};
 
@@ -128,7 +129,7 @@ fn to_python<'py>(
         Ok(())
     })?;
     let out = PyDict::new(py);
-    out.set_item("features", features)?;
+    out.set_item(columns::FEATURES, features)?;
     let fact = |r: &Row| r.facts.clone();
     let stats = |r: &Row| r.pixels.as_ref().map(|(_, stats)| stats.to_owned());
     set_column(&out, &rows, "width", |r| fact(r).map(|f| f.width))?;
@@ -143,7 +144,7 @@ fn to_python<'py>(
     set_column(&out, &rows, "std", |r| stats(r).map(|s| s.std))?;
     set_column(&out, &rows, "min", |r| stats(r).map(|s| s.min))?;
     set_column(&out, &rows, "max", |r| stats(r).map(|s| s.max))?;
-    set_column(&out, &rows, "error", |r| r.error.clone())?;
+    set_column(&out, &rows, columns::ERROR, |r| r.error.clone())?;
     Ok(out)
 }
 
@@ -289,12 +290,12 @@ fn fit_logistic(
     max_iter: u64,
 ) -> PyResult<(Vec<f64>, f64)> {
     use xray_lab::train::linear::{LogisticParameters, LogisticRegression};
-    let mut parameters = LogisticParameters::default()
+    let parameters = LogisticParameters::default()
         .with_penalty(penalty)
         .with_balanced(false)
         .with_standardize(standardize)
-        .with_max_iter(max_iter);
-    parameters.tolerance = tolerance;
+        .with_max_iter(max_iter)
+        .with_tolerance(tolerance);
     let fitted = LogisticRegression::fit(&samples(x, cols, y)?, &parameters)
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok((fitted.model.weights, fitted.model.intercept))
@@ -344,5 +345,25 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mllib_reg_param, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_alpha_of_mllib, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The crate's defaults and column names, so that the Python package spells none of them
+    // twice (xray_lab/__init__.py reads these).
+    m.add("DEFAULT_SIZE", decode::DEFAULT_SIZE)?;
+    m.add("DEFAULT_MAX_PIXELS", decode::DEFAULT_MAX_PIXELS)?;
+    let names = PyDict::new(m.py());
+    for (name, value) in [
+        ("PATH", columns::PATH),
+        ("SPLIT", columns::SPLIT),
+        ("CLASS", columns::CLASS),
+        ("LABEL", columns::LABEL),
+        ("PATIENT", columns::PATIENT),
+        ("SUBSET", columns::SUBSET),
+        ("FEATURES", columns::FEATURES),
+        ("ERROR", columns::ERROR),
+    ] {
+        names.set_item(name, value)?;
+    }
+    m.add("COLUMNS", names)?;
+    m.add("HEADER_COLUMNS", columns::HEADER.to_vec())?;
+    m.add("INTENSITY_COLUMNS", columns::INTENSITY.to_vec())?;
     Ok(())
 }

@@ -192,3 +192,15 @@ def test_the_spark_daemon_prefers_the_installed_pyspark_of_the_same_release(tmp_
     assert not prefer_installed_pyspark(path) and path == [archive, other, same]
     path = [empty, same]
     assert not prefer_installed_pyspark(path) and path == [empty, same]
+
+
+def test_the_package_takes_its_defaults_and_columns_from_the_crate(real_sample):
+    # One contract: the native module hands over the crate's defaults and column names
+    # (xray_lab::columns), and the tables decode returns are built to that schema.
+    assert xray_lab.DEFAULT_SIZE == 150 and xray_lab.DEFAULT_MAX_PIXELS == 100_000_000
+    assert (xray_lab.columns.SPLIT, xray_lab.columns.SUBSET) == ("split", "subset")
+    table = xray_lab.decode(files(real_sample)[:2])
+    assert table.schema == xray_lab.schema()
+    assert table.column_names[0] == xray_lab.columns.FEATURES
+    assert table.column_names[-1] == xray_lab.columns.ERROR
+    assert xray_lab.facts(files(real_sample)[:2]).schema == xray_lab.schema(pixels=False)

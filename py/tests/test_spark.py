@@ -69,8 +69,8 @@ def check_equal_to_command(rows, expected, real_sample):
 
 def test_read_images_the_reports_way(spark, real_sample):
     images = xs.read_images(spark, str(real_sample))
-    counts = {(r["subset"], r["class"], r["label"]): r["count"]
-              for r in images.groupBy("subset", "class", "label").count().collect()}
+    counts = {(r["split"], r["class"], r["label"]): r["count"]
+              for r in images.groupBy("split", "class", "label").count().collect()}
     assert counts == {("val", "NORMAL", 0): 9, ("val", "PNEUMONIA", 1): 9}
 
 
@@ -151,28 +151,28 @@ def test_patients_in_spark_follow_the_crates_rule(spark, synthetic, real_sample)
 
 def test_resplit_is_disjoint_by_patient_and_deterministic(spark, synthetic):
     images = xs.read_images(spark, str(synthetic))
-    n = {r["subset"]: r["count"] for r in images.groupBy("subset").count().collect()}
+    n = {r["split"]: r["count"] for r in images.groupBy("split").count().collect()}
     split = xs.resplit(images, test=40, validation=60, seed=7)
-    rows = split.select("path", "patient", "split", "subset").collect()
+    rows = split.select("path", "patient", "subset", "split").collect()
     assert len(rows) == sum(n.values()) and len({r["path"] for r in rows}) == len(rows)
     per_patient = {}
     for r in rows:
-        per_patient.setdefault(r["patient"], set()).add(r["split"])
+        per_patient.setdefault(r["patient"], set()).add(r["subset"])
     assert all(len(s) == 1 for s in per_patient.values()), "a patient in two splits"
-    got = {s: sum(1 for r in rows if r["split"] == s) for s in ("train", "test", "validation")}
+    got = {s: sum(1 for r in rows if r["subset"] == s) for s in ("train", "test", "validation")}
     # Whole patients are moved, so a split may end short of its count by less than a patient.
     largest = max(sum(1 for r in rows if r["patient"] == p) for p in per_patient)
     assert n["test"] + 40 - largest < got["test"] <= n["test"] + 40
     assert n["val"] + 60 - largest < got["validation"] <= n["val"] + 60
     # The defaults: the report's 1,000 and 2,000 as shares of Kaggle's 5,216 training images.
-    default = xs.resplit(images).groupBy("split").count().collect()
-    got = {r["split"]: r["count"] for r in default}
+    default = xs.resplit(images).groupBy("subset").count().collect()
+    got = {r["subset"]: r["count"] for r in default}
     share = n["train"] / 5216
     assert n["test"] + round(1000 * share) - largest < got["test"] <= n["test"] + round(1000 * share)
     assert got["train"] >= n["train"] - round(1000 * share) - round(2000 * share) > 0
     again = xs.resplit(xs.read_images(spark, str(synthetic)), test=40, validation=60, seed=7)
-    assert {(r["path"], r["split"]) for r in again.select("path", "split").collect()} == \
-        {(r["path"], r["split"]) for r in rows}
+    assert {(r["path"], r["subset"]) for r in again.select("path", "subset").collect()} == \
+        {(r["path"], r["subset"]) for r in rows}
 
 
 def test_the_reports_pipeline_on_mllib(spark, synthetic):
@@ -193,9 +193,9 @@ def test_the_pipelines_statistics_are_sparks_and_the_pixels_own(spark, real_samp
     # The pipeline aggregates its one pass's rows on the driver: the same numbers as Spark's
     # min/max/mean/stddev, and the pooled pixel statistics equal those of every pixel.
     decoded = xs.with_features(xs.read_images(spark, str(real_sample)), features=False)
-    decoded = decoded.withColumn("split", F.col("subset"))
+    decoded = decoded.withColumn("subset", F.col("split"))
     rows = decoded.collect()
-    [want] = decoded.where("width IS NOT NULL").groupBy("split").agg(
+    [want] = decoded.where("width IS NOT NULL").groupBy("subset").agg(
         *[f(c).alias(f"{c}_{f.__name__}") for c in ("width", "height")
           for f in (F.min, F.max, F.mean, F.stddev)]).collect()
     got = xs._size_stats(rows)["val"]

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use xray_lab::columns;
 use xray_lab::decode::{self, Features};
 use xray_lab::frame;
 use xray_lab::load::{self, Dataset};
@@ -71,7 +72,16 @@ pub(crate) fn print_train(summary: &Summary, out: &Path) {
     }
     println!(
         "{:<31} {:<11} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
-        "model", "subset", "rmse", "r2", "acc", "prec", "recall", "spec", "f1", "auc"
+        "model",
+        columns::SUBSET,
+        "rmse",
+        "r2",
+        "acc",
+        "prec",
+        "recall",
+        "spec",
+        "f1",
+        "auc"
     );
     for row in &summary.metrics {
         let m = &row.metrics;
@@ -131,7 +141,7 @@ impl FeaturesReport {
         out: &Path,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         // Throughput counts every file the run went through: decoded, loaded or rejected.
-        let bytes: u64 = frame::column(images, "bytes")?
+        let bytes: u64 = frame::column(images, columns::BYTES)?
             .cast(&polars::prelude::DataType::UInt64)?
             .u64()?
             .iter()
@@ -204,7 +214,7 @@ impl ScanReport {
         let group = xray_lab::subset::column_of(&dataset.images, "counting")?;
         let counts = load::counts(&dataset.images, group)?;
         let split = counts.column(group)?.str()?.clone();
-        let class = counts.column("class")?.str()?.clone();
+        let class = counts.column(columns::CLASS)?.str()?.clone();
         let images = counts.column("images")?.u32()?.clone();
         let counts = split
             .iter()
@@ -236,7 +246,12 @@ impl ScanReport {
 impl ScanReport {
     pub(crate) fn print(&self) {
         println!("dataset {}", self.root.display());
-        println!("{:<12} {:<12} {:>8}", "split", "class", "images");
+        println!(
+            "{:<12} {:<12} {:>8}",
+            columns::SPLIT,
+            columns::CLASS,
+            "images"
+        );
         for row in &self.counts {
             println!("{:<12} {:<12} {:>8}", row.split, row.class, row.images);
         }

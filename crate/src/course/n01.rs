@@ -5,6 +5,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::Exercise;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::load::{Dataset, ScanOptions};
 use crate::{facts, frame, split};
@@ -13,8 +14,8 @@ use crate::{facts, frame, split};
 fn images_per_patient(images: &DataFrame) -> Result<Vec<usize>> {
     let counts = frame::fresh(images)
         .lazy()
-        .filter(col("patient").is_not_null())
-        .group_by([col("patient")])
+        .filter(col(columns::PATIENT).is_not_null())
+        .group_by([col(columns::PATIENT)])
         .agg([len().alias("images")])
         .sort(
             ["images"],
@@ -65,7 +66,7 @@ pub fn png_rule(root: &Path) -> Result<Exercise<usize>> {
 /// Try it 3: the split every image of the real sample is in (it has no split folders).
 pub fn real_sample_split() -> Result<Exercise<String>> {
     let real = crate::load::scan(crate::load::real_sample())?;
-    let splits = frame::strings(&real.images, "split")?;
+    let splits = frame::strings(&real.images, columns::SPLIT)?;
     let first = splits.first().cloned().unwrap_or_default();
     Ok(Exercise::new(
         "01 · Try it 3: the real sample's split",
@@ -84,7 +85,7 @@ pub fn busiest_patient_in_test(dataset: &Dataset) -> Result<Exercise<f64>> {
         .copied()
         .unwrap_or(0);
     let images = split::default_split(dataset)?;
-    let subsets = frame::strings(&images, "subset")?;
+    let subsets = frame::strings(&images, columns::SUBSET)?;
     let share =
         subsets.iter().filter(|s| *s == "test").count() as f64 / subsets.len().max(1) as f64;
     Ok(Exercise::new(
@@ -127,7 +128,7 @@ pub fn matrix_at_original_sizes(dataset: &Dataset) -> Result<Exercise<f64>> {
 
 /// Your code: the share of PNEUMONIA images in a table of images.
 pub fn pneumonia_share(dataset: &Dataset) -> Result<Exercise<f64>> {
-    let classes = frame::strings(&dataset.images, "class")?;
+    let classes = frame::strings(&dataset.images, columns::CLASS)?;
     let share =
         classes.iter().filter(|c| *c == "PNEUMONIA").count() as f64 / classes.len().max(1) as f64;
     Ok(Exercise::new(

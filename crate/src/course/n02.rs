@@ -3,6 +3,7 @@
 use polars::prelude::*;
 
 use super::Exercise;
+use crate::columns;
 use crate::error::Result;
 use crate::frame;
 use crate::load::Dataset;
@@ -10,8 +11,8 @@ use crate::split::{self, ResplitOptions};
 
 /// Rows of a split whose `subset` is `name`, and of those, the NORMAL ones.
 fn count_in(images: &DataFrame, name: &str, class: Option<&str>) -> Result<usize> {
-    let subsets = frame::strings(images, "subset")?;
-    let classes = frame::strings(images, "class")?;
+    let subsets = frame::strings(images, columns::SUBSET)?;
+    let classes = frame::strings(images, columns::CLASS)?;
     Ok(subsets
         .iter()
         .zip(&classes)

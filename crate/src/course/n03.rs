@@ -3,6 +3,7 @@
 use polars::prelude::*;
 
 use super::{choice, Exercise};
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::facts;
 use crate::frame;
@@ -25,7 +26,7 @@ fn largest(facts: &DataFrame, group: &str, stat: &str) -> Result<String> {
 pub fn widest_folder(facts: &DataFrame) -> Result<Exercise<String>> {
     Ok(Exercise::new(
         "03 · Try it 1: the widest folder",
-        largest(facts, "split", "width_mean")?,
+        largest(facts, columns::SPLIT, "width_mean")?,
         "In `facts::size_stats(&facts, \"split\")?`, the row with the largest `width_mean`; \
          answer with its `split`.",
         "let stats = facts::size_stats(&facts, \"split\")?;\n\
@@ -42,11 +43,11 @@ pub fn wider_class(facts: &DataFrame) -> Result<Exercise<String>> {
         .with_columns([(col("width").cast(DataType::Float64)
             / col("height").cast(DataType::Float64))
         .alias("aspect")])
-        .group_by([col("class")])
+        .group_by([col(columns::CLASS)])
         .agg([col("aspect").mean()])
         .collect()
         .ctx("mean aspect ratio per class")?;
-    let classes = frame::strings(&aspects, "class")?;
+    let classes = frame::strings(&aspects, columns::CLASS)?;
     let values = frame::floats(&aspects, "aspect")?;
     let wider = classes
         .into_iter()
@@ -68,7 +69,7 @@ pub fn wider_class(facts: &DataFrame) -> Result<Exercise<String>> {
 pub fn wider_spread(facts: &DataFrame) -> Result<Exercise<String>> {
     Ok(Exercise::new(
         "03 · Try it 3: the wider spread",
-        largest(facts, "class", "width_std")?,
+        largest(facts, columns::CLASS, "width_std")?,
         "In `facts::size_stats(&facts, \"class\")?` compare the `width_std` column; in the \
          60-bin histogram it is the class whose bars cover the broader range.",
         "let by_spread = facts::size_stats(&facts, \"class\")?.query()\n    .sort([\"width_std\"], SortMultipleOptions::default().with_order_descending(true))\n    .collect()?;\n\
@@ -80,7 +81,7 @@ pub fn wider_spread(facts: &DataFrame) -> Result<Exercise<String>> {
 fn subset_rows(facts: &DataFrame, name: &str) -> Result<DataFrame> {
     let out = frame::fresh(facts)
         .lazy()
-        .filter(col("subset").eq(lit(name)))
+        .filter(col(columns::SUBSET).eq(lit(name)))
         .collect()
         .ctx("selecting a subset's facts")?;
     Ok(frame::fresh(&out))

@@ -3,6 +3,7 @@
 use polars::prelude::*;
 
 use super::{choice, Exercise};
+use crate::columns;
 use crate::error::Result;
 use crate::train::Evaluation;
 use crate::{frame, split};
@@ -11,8 +12,8 @@ use crate::{frame, split};
 /// `share_of_subset`; 0 when the subset has no NORMAL image).
 pub fn normal_share(images: &DataFrame, subset: &str) -> Result<Exercise<f64>> {
     let summary = split::summary(images)?;
-    let subsets = frame::strings(&summary, "subset")?;
-    let classes = frame::strings(&summary, "class")?;
+    let subsets = frame::strings(&summary, columns::SUBSET)?;
+    let classes = frame::strings(&summary, columns::CLASS)?;
     let shares = frame::floats(&summary, "share_of_subset")?;
     let share = (0..shares.len())
         .find(|&i| subsets[i] == subset && classes[i] == "NORMAL")

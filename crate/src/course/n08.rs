@@ -4,6 +4,7 @@
 use polars::prelude::*;
 
 use super::{choice, Exercise};
+use crate::columns;
 use crate::decode::Features;
 use crate::error::Result;
 use crate::frame;
@@ -19,7 +20,7 @@ pub const MAPS: (usize, usize, usize) = (15, 5, 20);
 /// [`shortcut::acquisition`].
 pub fn normal_icc_share(facts: &DataFrame) -> Result<Exercise<f64>> {
     let table = shortcut::acquisition(facts)?;
-    let classes = frame::strings(&table, "class")?;
+    let classes = frame::strings(&table, columns::CLASS)?;
     let icc = frame::floats(&table, "ICC")?;
     let share = classes
         .iter()

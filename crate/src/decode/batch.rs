@@ -12,6 +12,7 @@ use super::codec::{decode_row, Decoded, Decoding};
 use super::features::{key, scale_pixels, width, Features, Reject};
 use super::intensity::Intensity;
 use super::options::DecodeOptions;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 use crate::progress::Reporter;
@@ -77,9 +78,13 @@ fn decode_rows(
     compute: impl Fn(Decoded, &mut [f32]) + Sync,
 ) -> Result<Features> {
     let start = Instant::now();
-    frame::require(images, &["path", "class", "label"], "decoding")?;
-    let paths = frame::strings(images, "path")?;
-    let labels: Vec<u32> = frame::column(images, "label")?
+    frame::require(
+        images,
+        &[columns::PATH, columns::CLASS, columns::LABEL],
+        "decoding",
+    )?;
+    let paths = frame::strings(images, columns::PATH)?;
+    let labels: Vec<u32> = frame::column(images, columns::LABEL)?
         .cast(&DataType::UInt32)
         .ctx("reading labels")?
         .u32()
@@ -93,7 +98,7 @@ fn decode_rows(
     // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
     let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
     let root = crate::files::common_folder(&keys);
-    let folder = options.cache_folder();
+    let folder = options.caches().folder();
     let cached = if options.uses_cache() {
         crate::cache::Cache::open(&folder, &key, p, &root)
     } else {
@@ -208,10 +213,13 @@ fn decoded_table(
     histograms: &[[u32; 256]],
 ) -> Result<DataFrame> {
     let kept = |v: &[String]| keep.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
-    let subset_col = crate::subset::column_of(images, "decoding").unwrap_or("split");
+    let subset_col = crate::subset::column_of(images, "decoding").unwrap_or(columns::SPLIT);
     let mut columns = vec![
-        Column::new("path".into(), kept(paths)),
-        Column::new("class".into(), kept(&frame::strings(images, "class")?)),
+        Column::new(columns::PATH.into(), kept(paths)),
+        Column::new(
+            columns::CLASS.into(),
+            kept(&frame::strings(images, columns::CLASS)?),
+        ),
     ];
     if frame::has_column(images, subset_col) {
         columns.push(Column::new(
@@ -219,7 +227,7 @@ fn decoded_table(
             kept(&frame::strings(images, subset_col)?),
         ));
     }
-    columns.push(Column::new("label".into(), labels.to_vec()));
+    columns.push(Column::new(columns::LABEL.into(), labels.to_vec()));
     let (mut mean, mut std, mut min, mut max) = (vec![], vec![], vec![], vec![]);
     for h in histograms {
         let stats = Intensity::of_histogram(h);

@@ -6,6 +6,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::options::DecodeOptions;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 use crate::reject::RejectReason;
@@ -122,8 +123,8 @@ impl Features {
     /// `"class"`, a row per class; with `"subset"` or `"split"`, a row per subset and class plus
     /// a row per subset with class `all` (the report's min/max/mean/std per subset).
     pub fn intensity_stats(&self, group: &str) -> Result<DataFrame> {
-        let classes = frame::strings(&self.images, "class")?;
-        let groups = if group == "class" {
+        let classes = frame::strings(&self.images, columns::CLASS)?;
+        let groups = if group == columns::CLASS {
             None
         } else {
             Some(frame::strings(&self.images, group)?)
@@ -174,7 +175,7 @@ impl Features {
             max.push(hist.iter().rposition(|&c| c > 0).unwrap_or(0) as u32);
         }
         let mut df = df!(
-            "class" => out.iter().map(|e| e.1.clone()).collect::<Vec<_>>(),
+            columns::CLASS => out.iter().map(|e| e.1.clone()).collect::<Vec<_>>(),
             "images" => out.iter().map(|e| e.3).collect::<Vec<_>>(),
             "mean" => mean,
             "std" => std,
@@ -196,7 +197,7 @@ impl Features {
     /// Pixel-intensity histograms per class: columns `class`, `intensity` (0-255) and `share`
     /// (the fraction of the class's pixels at that intensity).
     pub fn intensity_histograms(&self) -> Result<DataFrame> {
-        let classes = frame::strings(&self.images, "class")?;
+        let classes = frame::strings(&self.images, columns::CLASS)?;
         let mut names: Vec<String> = classes.clone();
         names.sort();
         names.dedup();
@@ -217,7 +218,7 @@ impl Features {
                 share.push(n as f64 / total);
             }
         }
-        let df = df!("class" => class, "intensity" => intensity, "share" => share)
+        let df = df!(columns::CLASS => class, "intensity" => intensity, "share" => share)
             .ctx("building intensity histograms")?;
         Ok(frame::fresh(&df))
     }
@@ -261,7 +262,7 @@ impl Features {
 
 pub(crate) fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
     let df = df!(
-        "path" => rejects.iter().map(|r| r.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        columns::PATH => rejects.iter().map(|r| r.path.to_string_lossy().into_owned()).collect::<Vec<_>>(),
         "reason" => rejects.iter().map(|r| r.reason.to_string()).collect::<Vec<_>>(),
     )
     .ctx("building the rejects table")?;

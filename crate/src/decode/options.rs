@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::Caches;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
@@ -29,7 +30,7 @@ pub struct DecodeOptions {
     #[serde(skip, default = "yes")]
     pub(super) cache: bool,
     #[serde(skip)]
-    pub(super) cache_dir: Option<PathBuf>,
+    pub(super) caches: Caches,
 }
 
 fn default_max_pixels() -> u64 {
@@ -49,7 +50,7 @@ impl Default for DecodeOptions {
             max_pixels: DEFAULT_MAX_PIXELS,
             progress: Progress::Auto,
             cache: true,
-            cache_dir: None,
+            caches: Caches::default(),
         }
     }
 }
@@ -104,19 +105,19 @@ impl DecodeOptions {
         self.cache = yes;
         self
     }
-    /// Keep the caches (features and file facts) in `folder` instead of
-    /// [`crate::env::cache_dir`].
+    /// Keep the caches (features and file facts) in `folder` instead of the default
+    /// ([`Caches::default`]).
     pub fn cache_in(mut self, folder: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(folder.into());
+        self.caches = Caches::in_folder(folder);
         self
     }
-    /// The folder the caches are kept in.
-    pub fn cache_folder(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(crate::env::cache_dir)
+    /// Where the caches are kept.
+    pub fn caches(&self) -> &Caches {
+        &self.caches
     }
     /// The feature cache file for the images under `root` (see [`crate::cache`]).
     pub fn cache_file(&self, root: impl AsRef<Path>) -> PathBuf {
-        crate::cache::cache_file(&self.cache_folder(), &self.key(), root.as_ref())
+        self.caches.features_file(&self.key(), root.as_ref())
     }
     /// Checks the settings: a size from 1 to [`MAX_SIZE`], a pixel limit above 0.
     pub fn check(&self) -> Result<()> {

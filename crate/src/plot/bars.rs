@@ -8,6 +8,7 @@ use polars::prelude::*;
 use super::figure::{impl_chart, Figure};
 use super::style::subset_color;
 use super::style::FONT;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -180,12 +181,12 @@ pub(crate) fn subset_class_counts(
     what: &str,
 ) -> Result<Vec<(String, String, f64)>> {
     let group = crate::subset::column_of(images, what)?;
-    frame::require(images, &["class"], what)?;
+    frame::require(images, &[columns::CLASS], what)?;
     let counts = crate::load::counts(images, group)?;
     let subsets = frame::column(&counts, group)?
         .cast(&DataType::String)
         .ctx("subset names")?;
-    let classes = frame::column(&counts, "class")?
+    let classes = frame::column(&counts, columns::CLASS)?
         .cast(&DataType::String)
         .ctx("class names")?;
     let images = frame::column(&counts, "images")?
@@ -289,7 +290,7 @@ pub fn compare_subsets(tables: &[(&str, &DataFrame)]) -> Result<Figure> {
     let chart = BarChart {
         categories: subsets,
         series,
-        x_label: "subset".into(),
+        x_label: columns::SUBSET.into(),
         y_label: "images".into(),
     };
     Ok(Figure::new("Images per subset, compared", chart))

@@ -9,6 +9,7 @@ use polars::prelude::*;
 use super::figure::{impl_chart, Figure};
 use super::style::class_color;
 use super::style::FONT;
+use crate::columns;
 use crate::decode::DecodeOptions;
 use crate::error::{Error, Result};
 use crate::frame;
@@ -81,10 +82,10 @@ pub fn sample_grid(
     per_class: usize,
     options: &DecodeOptions,
 ) -> Result<Figure> {
-    frame::require(images, &["path", "class"], "the sample grid")?;
+    frame::require(images, &[columns::PATH, columns::CLASS], "the sample grid")?;
     let per_class = per_class.clamp(1, 12);
-    let paths = crate::frame::strings(images, "path")?;
-    let classes = crate::frame::strings(images, "class")?;
+    let paths = crate::frame::strings(images, columns::PATH)?;
+    let classes = crate::frame::strings(images, columns::CLASS)?;
     let mut names = classes.clone();
     names.sort();
     names.dedup();

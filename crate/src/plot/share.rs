@@ -9,6 +9,7 @@ use polars::prelude::*;
 use super::figure::{impl_chart, Figure};
 use super::style::FONT;
 use super::style::{class_color, subset_color};
+use crate::columns;
 use crate::error::Result;
 
 /// Counts per (subset, class), in the report's subset order, with the classes sorted.
@@ -139,7 +140,7 @@ impl ShareChart {
             .x_labels(n)
             .x_label_formatter(&|x: &f64| super::style::category_label(&names, *x))
             .y_label_formatter(&|y: &f64| format!("{y:.0}"))
-            .x_desc("subset")
+            .x_desc(columns::SUBSET)
             .y_desc("images")
             .label_style((FONT, 14))
             .axis_desc_style((FONT, 15))

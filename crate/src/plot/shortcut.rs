@@ -9,6 +9,7 @@ use polars::prelude::*;
 use super::bars::{BarChart, BarSeries};
 use super::figure::Figure;
 use super::grid::{write_text, Raster};
+use crate::columns;
 use crate::occlusion::{ClassMaps, Occlusion, CORNER, LUNGS};
 use crate::{frame, Error, Result};
 
@@ -18,10 +19,10 @@ use crate::{frame, Error, Result};
 pub fn acquisition(table: &DataFrame) -> Result<Figure> {
     // The tall bars first: the legend sits upper right.
     let facts = ["EXIF", "ICC", "dpi", "progressive", "RGB"];
-    let mut needed = vec!["class"];
+    let mut needed = vec![columns::CLASS];
     needed.extend(facts);
     frame::require(table, &needed, "the acquisition figure")?;
-    let classes = frame::strings(table, "class")?;
+    let classes = frame::strings(table, columns::CLASS)?;
     let series = classes
         .iter()
         .enumerate()

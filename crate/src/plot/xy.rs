@@ -9,6 +9,7 @@ use super::bars::{BarChart, BarSeries};
 use super::figure::{impl_chart, Figure};
 use super::style::class_color;
 use super::style::FONT;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -202,7 +203,11 @@ fn class_names(classes: &[String]) -> Vec<String> {
 /// Takes the table from [`crate::decode::facts`]; images whose header could not be read are
 /// left out.
 pub fn image_sizes(facts: &DataFrame) -> Result<Figure> {
-    frame::require(facts, &["class", "width", "height"], "the image-size plot")?;
+    frame::require(
+        facts,
+        &[columns::CLASS, "width", "height"],
+        "the image-size plot",
+    )?;
     scatter(
         facts,
         ["width", "height"],
@@ -215,12 +220,12 @@ pub fn image_sizes(facts: &DataFrame) -> Result<Figure> {
 /// for example the 2-D projection of embeddings from [`crate::train::projection`]
 /// (`scatter_by_class(&table, "pc1", "pc2", "...")`). Rows with a missing value are left out.
 pub fn scatter_by_class(table: &DataFrame, x: &str, y: &str, title: &str) -> Result<Figure> {
-    frame::require(table, &["class", x, y], "the scatter plot")?;
+    frame::require(table, &[columns::CLASS, x, y], "the scatter plot")?;
     scatter(table, [x, y], [x, y], title)
 }
 
 fn scatter(table: &DataFrame, [x, y]: [&str; 2], labels: [&str; 2], title: &str) -> Result<Figure> {
-    let classes = texts(table, "class")?;
+    let classes = texts(table, columns::CLASS)?;
     let (w, h) = (floats(table, x)?, floats(table, y)?);
     let groups = class_names(&classes)
         .into_iter()
@@ -244,9 +249,9 @@ fn scatter(table: &DataFrame, [x, y]: [&str; 2], labels: [&str; 2], title: &str)
 /// A histogram of one size column (`width`, `height`, or any numeric column such as `bytes`)
 /// per class, as the share of the class's images in each of `bins` equal bins.
 pub fn size_histogram(facts: &DataFrame, column: &str, bins: usize) -> Result<Figure> {
-    frame::require(facts, &["class", column], "the size histogram")?;
+    frame::require(facts, &[columns::CLASS, column], "the size histogram")?;
     let bins = bins.max(1);
-    let classes = texts(facts, "class")?;
+    let classes = texts(facts, columns::CLASS)?;
     let values = floats(facts, column)?;
     let known: Vec<f64> = values
         .iter()
@@ -332,10 +337,10 @@ pub fn size_stats_per_subset(stats: &DataFrame, dimension: &str) -> Result<Figur
 pub fn intensity_histograms(histograms: &DataFrame) -> Result<Figure> {
     frame::require(
         histograms,
-        &["class", "intensity", "share"],
+        &[columns::CLASS, "intensity", "share"],
         "the intensity plot",
     )?;
-    let classes = texts(histograms, "class")?;
+    let classes = texts(histograms, columns::CLASS)?;
     let x = floats(histograms, "intensity")?;
     let y = floats(histograms, "share")?;
     // Four gray levels per point (64 points): single levels are spiky where large flat areas
@@ -373,10 +378,10 @@ pub fn intensity_stats_per_subset(stats: &DataFrame) -> Result<Figure> {
     let group = crate::subset::column_of(stats, "intensity statistics")?;
     frame::require(
         stats,
-        &["class", "mean", "std", "min", "max"],
+        &[columns::CLASS, "mean", "std", "min", "max"],
         "the intensity statistics plot",
     )?;
-    let classes = texts(stats, "class")?;
+    let classes = texts(stats, columns::CLASS)?;
     let subsets = texts(stats, group)?;
     let rows: Vec<usize> = (0..classes.len())
         .filter(|&i| classes[i] == "all")

@@ -11,6 +11,7 @@ use super::leaks::{add_content_hash_in, leaks};
 use super::recipe::ResplitOptions;
 use super::resplit::resplit;
 use super::rows::{content_hashes, read_rows};
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
@@ -61,13 +62,13 @@ pub fn split_checked(
     file: Option<&Path>,
     options: &ResplitOptions,
 ) -> Result<(DataFrame, SplitCheck)> {
-    let hashed = add_content_hash_in(&dataset.images, &options.cache_folder())?;
+    let hashed = add_content_hash_in(&dataset.images, options.caches())?;
     let split = match file {
         Some(file) => read_split(&hashed, &dataset.root, file)?,
         None => resplit(&hashed, options)?,
     };
     let found = leaks(&split)?;
-    let rows = read_rows(&split, &["path"], "checking a split")?;
+    let rows = read_rows(&split, &[columns::PATH], "checking a split")?;
     let mut check = SplitCheck {
         images: split.height(),
         leaking_images: found.height(),
@@ -91,18 +92,22 @@ pub fn split_checked(
             rows: found.head(Some(10)),
         });
     }
-    let images = frame::fresh(&split.drop("content_hash").ctx("dropping content hashes")?);
+    let images = frame::fresh(
+        &split
+            .drop(columns::CONTENT_HASH)
+            .ctx("dropping content hashes")?,
+    );
     Ok((images, check))
 }
 
 /// Subset x class counts and ratios: columns `subset`, `class`, `images`, `share_of_subset`
 /// (the class's share within its subset) and `share_of_all` (the subset's images over all).
 pub fn summary(images: &DataFrame) -> Result<DataFrame> {
-    let counts = crate::load::counts(images, "subset")?;
+    let counts = crate::load::counts(images, columns::SUBSET)?;
     let total = images.height().max(1) as f64;
     let per_subset = col("images")
         .sum()
-        .over([col("subset")])
+        .over([col(columns::SUBSET)])
         .ctx("summing images per subset")?;
     let out = counts
         .lazy()

@@ -6,6 +6,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::rows::read_rows;
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
@@ -20,13 +21,13 @@ pub fn write_split(
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    let rows = read_rows(images, &["path", "subset"], "writing a split")?;
-    frame::require(images, &["subset"], "writing a split")?;
-    let subset = frame::column(images, "subset")?;
+    let rows = read_rows(images, &[columns::PATH, columns::SUBSET], "writing a split")?;
+    frame::require(images, &[columns::SUBSET], "writing a split")?;
+    let subset = frame::column(images, columns::SUBSET)?;
     let subset = subset.str().ctx("reading subsets")?;
     let mut writer = csv::Writer::from_path(file).map_err(|e| csv_error(file, e))?;
     writer
-        .write_record(["path", "subset"])
+        .write_record([columns::PATH, columns::SUBSET])
         .map_err(|e| csv_error(file, e))?;
     for (p, s) in rows.path.iter().zip(subset.iter()) {
         writer
@@ -61,7 +62,7 @@ pub fn read_split(
             }
         }
     }
-    let rows = read_rows(images, &["path"], "reading a split")?;
+    let rows = read_rows(images, &[columns::PATH], "reading a split")?;
     let mut subset = Vec::with_capacity(rows.path.len());
     for p in &rows.path {
         let rel = relative(root, p);
@@ -87,7 +88,7 @@ pub fn read_split(
         });
     }
     let mut out = frame::fresh(images);
-    out.with_column(Column::new("subset".into(), subset))
+    out.with_column(Column::new(columns::SUBSET.into(), subset))
         .ctx("adding the subset column")?;
     Ok(frame::fresh(&out))
 }

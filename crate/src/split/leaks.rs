@@ -1,11 +1,12 @@
 //! Leak checks: the same path, file content or patient in two subsets.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use polars::prelude::*;
 
 use super::rows::{content_hashes, hash_files, read_rows};
+use crate::cache::Caches;
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
@@ -18,12 +19,16 @@ use crate::frame;
 pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
     let rows = read_rows(
         images,
-        &["path", "subset"],
+        &[columns::PATH, columns::SUBSET],
         "a leakage check (see split::resplit)",
     )?;
     let subset: Vec<String> = {
-        frame::require(images, &["subset"], "a leakage check (see split::resplit)")?;
-        let c = frame::column(images, "subset")?;
+        frame::require(
+            images,
+            &[columns::SUBSET],
+            "a leakage check (see split::resplit)",
+        )?;
+        let c = frame::column(images, columns::SUBSET)?;
         c.str()
             .ctx("reading subsets")?
             .iter()
@@ -32,11 +37,11 @@ pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
     };
     let hashes = match content_hashes(images)? {
         Some(hashes) => Some(hashes),
-        None => Some(hash_files(&rows.path, &crate::env::cache_dir())),
+        None => Some(hash_files(&rows.path, Caches::default().folder())),
     };
     let mut kinds: Vec<(&str, Vec<Option<String>>)> = vec![
-        ("path", rows.path.iter().cloned().map(Some).collect()),
-        ("patient", rows.patient.clone()),
+        (columns::PATH, rows.path.iter().cloned().map(Some).collect()),
+        (columns::PATIENT, rows.patient.clone()),
     ];
     if let Some(h) = hashes {
         kinds.insert(1, ("content", h));
@@ -60,7 +65,8 @@ pub fn leaks(images: &DataFrame) -> Result<DataFrame> {
             }
         }
     }
-    df!("kind" => kind, "key" => key, "subset" => sub, "path" => path).ctx("listing leaks")
+    df!("kind" => kind, "key" => key, columns::SUBSET => sub, columns::PATH => path)
+        .ctx("listing leaks")
 }
 
 /// How much a split leaks: distinct images (paths) and distinct patients found in more than one
@@ -90,8 +96,8 @@ pub fn leak_counts(images: &DataFrame) -> Result<LeakCounts> {
         k.len()
     };
     Ok(LeakCounts {
-        images: distinct("path"),
-        patients: distinct("patient"),
+        images: distinct(columns::PATH),
+        patients: distinct(columns::PATIENT),
     })
 }
 
@@ -99,8 +105,12 @@ pub fn leak_counts(images: &DataFrame) -> Result<LeakCounts> {
 /// both: columns `pair`, `images`, `patients`. Pairs in the report's order; a clean split has
 /// zeros everywhere.
 pub fn shared_between(images: &DataFrame) -> Result<DataFrame> {
-    let rows = read_rows(images, &["path", "subset"], "counting what subsets share")?;
-    let subset = frame::strings(images, "subset")?;
+    let rows = read_rows(
+        images,
+        &[columns::PATH, columns::SUBSET],
+        "counting what subsets share",
+    )?;
+    let subset = frame::strings(images, columns::SUBSET)?;
     let mut names: Vec<String> = subset.clone();
     names.sort_by_key(|n| (crate::subset::Subset::from(n.as_str()).rank(), n.clone()));
     names.dedup();
@@ -145,15 +155,15 @@ pub fn check_leakage(images: &DataFrame) -> Result<()> {
 /// Hashes are cached with the header facts (see [`crate::cache`]) while a file keeps its size
 /// and modification time, so a second call reads no file.
 pub fn add_content_hash(images: &DataFrame) -> Result<DataFrame> {
-    add_content_hash_in(images, &crate::env::cache_dir())
+    add_content_hash_in(images, &Caches::default())
 }
 
 /// [`add_content_hash`], with the hashes' cache kept in `folder`.
-pub fn add_content_hash_in(images: &DataFrame, folder: &Path) -> Result<DataFrame> {
-    let rows = read_rows(images, &["path"], "hashing file contents")?;
-    let hashes = hash_files(&rows.path, folder);
+pub fn add_content_hash_in(images: &DataFrame, caches: &Caches) -> Result<DataFrame> {
+    let rows = read_rows(images, &[columns::PATH], "hashing file contents")?;
+    let hashes = hash_files(&rows.path, caches.folder());
     let mut out = frame::fresh(images);
-    out.with_column(Column::new("content_hash".into(), hashes))
+    out.with_column(Column::new(columns::CONTENT_HASH.into(), hashes))
         .ctx("adding content hashes")?;
     Ok(frame::fresh(&out))
 }

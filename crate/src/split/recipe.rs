@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::cache::Caches;
+
 /// The report's counts: 1,000 images to test and 2,000 to validation, of 5,216 training images.
 pub const REPORT_TEST: usize = 1000;
 /// See [`REPORT_TEST`].
@@ -44,7 +46,7 @@ pub struct ResplitOptions {
     pub(super) stratify: bool,
     pub(super) by_patient: bool,
     pub(super) val_folder: ValFolder,
-    pub(super) cache_dir: Option<PathBuf>,
+    pub(super) caches: Caches,
 }
 
 impl Default for ResplitOptions {
@@ -56,7 +58,7 @@ impl Default for ResplitOptions {
             stratify: true,
             by_patient: true,
             val_folder: ValFolder::Fold,
-            cache_dir: None,
+            caches: Caches::default(),
         }
     }
 }
@@ -97,12 +99,14 @@ impl ResplitOptions {
         self.val_folder = val;
         self
     }
-    /// Keep the content hashes' cache in `folder` instead of [`crate::env::cache_dir`].
+    /// Keep the content hashes' cache in `folder` instead of the default
+    /// ([`Caches::default`]).
     pub fn cache_in(mut self, folder: impl Into<PathBuf>) -> Self {
-        self.cache_dir = Some(folder.into());
+        self.caches = Caches::in_folder(folder);
         self
     }
-    pub(super) fn cache_folder(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(crate::env::cache_dir)
+    /// Where the content hashes' cache is kept.
+    pub fn caches(&self) -> &Caches {
+        &self.caches
     }
 }

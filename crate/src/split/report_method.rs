@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::recipe::{REPORT_SIZES, REPORT_TEST, REPORT_TRAIN_POOL, REPORT_VALIDATION};
 use super::rows::read_rows;
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -53,7 +54,11 @@ impl ReportSplit {
 /// differs, so the exact rows do too, not the method), subtracted from train; the test sample is
 /// added to the original test set and the original val folder is ignored.
 pub fn report_method(images: &DataFrame, seed: u64) -> Result<ReportSplit> {
-    let rows = read_rows(images, &["path", "split", "class"], "the report's method")?;
+    let rows = read_rows(
+        images,
+        &[columns::PATH, columns::SPLIT, columns::CLASS],
+        "the report's method",
+    )?;
     let train: Vec<usize> = (0..rows.path.len())
         .filter(|&i| rows.split[i] == "train")
         .collect();
@@ -98,7 +103,7 @@ pub fn report_method(images: &DataFrame, seed: u64) -> Result<ReportSplit> {
         }
     }
     let memberships =
-        df!("path" => path, "class" => class, "patient" => patient, "subset" => subset)
+        df!(columns::PATH => path, columns::CLASS => class, columns::PATIENT => patient, columns::SUBSET => subset)
             .ctx("building the report's split")?;
     Ok(ReportSplit {
         memberships,
@@ -178,7 +183,7 @@ pub fn compare_sizes(tables: &[(&str, &DataFrame)]) -> Result<DataFrame> {
         .map(|s| REPORT_SIZES.iter().find(|r| r.0 == s).map(|r| r.1))
         .collect();
     let mut columns = vec![
-        Column::new("subset".into(), subsets.clone()),
+        Column::new(columns::SUBSET.into(), subsets.clone()),
         Column::new("report".into(), report),
     ];
     for ((name, _), totals) in tables.iter().zip(&per_table) {

@@ -12,6 +12,7 @@ use super::recipe::{
     Amount, ResplitOptions, ValFolder, REPORT_TEST, REPORT_TRAIN_POOL, REPORT_VALIDATION,
 };
 use super::rows::{content_hashes, hash_files, read_rows, Rows};
+use crate::columns;
 use crate::error::{Error, PolarsContext, Result};
 use crate::frame;
 
@@ -47,13 +48,17 @@ fn resolve(
 /// so that [`leaks`] checks them without reading a file again).
 /// Errors when the requested sizes do not fit the pool (they would empty the training set).
 pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
-    let rows = read_rows(images, &["path", "split", "class"], "resplitting")?;
+    let rows = read_rows(
+        images,
+        &[columns::PATH, columns::SPLIT, columns::CLASS],
+        "resplitting",
+    )?;
     let in_pool = |i: usize| in_pool(&rows, options, i);
     let pool: Vec<usize> = (0..rows.path.len()).filter(|&i| in_pool(i)).collect();
     let (n_test, n_val) = sizes(&rows, options, pool.len())?;
     let hashes = match content_hashes(images)? {
         Some(hashes) => hashes,
-        None => hash_files(&rows.path, &options.cache_folder()),
+        None => hash_files(&rows.path, options.caches().folder()),
     };
     let keys = Keys {
         rows: &rows,
@@ -76,10 +81,10 @@ pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame
 
     let mut out = frame::fresh(images);
     let column: Vec<&str> = subset.iter().map(|s| s.unwrap_or("train")).collect();
-    out.with_column(Column::new("subset".into(), column))
+    out.with_column(Column::new(columns::SUBSET.into(), column))
         .ctx("adding the subset column")?;
-    if !frame::has_column(images, "content_hash") {
-        out.with_column(Column::new("content_hash".into(), hashes))
+    if !frame::has_column(images, columns::CONTENT_HASH) {
+        out.with_column(Column::new(columns::CONTENT_HASH.into(), hashes))
             .ctx("adding content hashes")?;
     }
     Ok(frame::fresh(&out))

@@ -6,6 +6,7 @@ use std::path::Path;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use crate::columns;
 use crate::error::{PolarsContext, Result};
 use crate::frame;
 
@@ -32,21 +33,21 @@ pub(super) fn read_rows(images: &DataFrame, needed: &[&str], what: &str) -> Resu
             .map(Option::unwrap_or_default)
             .collect::<Vec<_>>()
     };
-    let patient = strings("patient")?;
+    let patient = strings(columns::PATIENT)?;
     Ok(Rows {
-        path: unwrap(strings("path")?),
-        split: unwrap(strings("split")?),
-        class: unwrap(strings("class")?),
+        path: unwrap(strings(columns::PATH)?),
+        split: unwrap(strings(columns::SPLIT)?),
+        class: unwrap(strings(columns::CLASS)?),
         patient,
     })
 }
 
 /// The `content_hash` column, when the table has one.
 pub(super) fn content_hashes(images: &DataFrame) -> Result<Option<Vec<Option<String>>>> {
-    if !frame::has_column(images, "content_hash") {
+    if !frame::has_column(images, columns::CONTENT_HASH) {
         return Ok(None);
     }
-    let column = frame::column(images, "content_hash")?;
+    let column = frame::column(images, columns::CONTENT_HASH)?;
     let hashes = column.str().ctx("reading content hashes")?;
     Ok(Some(hashes.iter().map(|h| h.map(str::to_string)).collect()))
 }

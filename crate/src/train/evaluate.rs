@@ -6,7 +6,7 @@ use super::evaluation::{Evaluation, Scorer};
 use super::kind::ModelKind;
 use super::linear::{self, LogisticRegression, RidgeRegression};
 use super::model::{Estimator, Input};
-use super::options::TrainOptions;
+use super::options::{CheckedTrainOptions, TrainOptions};
 use super::samples::{pixel_samples, require_pixels, subset_rows, Samples};
 use super::tree::{DecisionTree, RandomForest};
 use crate::decode::Features;
@@ -19,9 +19,9 @@ use crate::Result;
 /// Fails with a clear error when a subset is missing or holds one class only.
 pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluation> {
     require_pixels(features, "train::evaluate")?;
-    options.check()?;
+    let options = &options.check()?;
     let start = Instant::now();
-    let names = Splits::new(&options.train, &options.validation, &options.test);
+    let names = options.subsets().as_ref();
     let pixels = pixel_samples(features, names)?;
     let mut scorer = Scorer {
         names,
@@ -32,7 +32,7 @@ pub fn evaluate(features: &Features, options: &TrainOptions) -> Result<Evaluatio
     fit_majority(&pixels, &mut scorer)?;
     let ridge_path = fit_linear(&pixels, options, &mut scorer)?;
     fit_trees(pixels, options, &mut scorer)?;
-    if options.shortcut {
+    if options.shortcut() {
         fit_shortcuts(features, names, options, &mut scorer)?;
     }
     let sizes = names.map(|name| {
@@ -71,7 +71,7 @@ pub(super) fn fit_majority(pixels: &Splits<Samples>, scorer: &mut Scorer) -> Res
 /// both on the pixels. Returns the penalty search.
 pub(super) fn fit_linear(
     pixels: &Splits<Samples>,
-    options: &TrainOptions,
+    options: &CheckedTrainOptions,
     scorer: &mut Scorer,
 ) -> Result<Vec<(f64, f64)>> {
     // Both linear models start from the same centred pixels and Gram matrix (about 0.5 s and
@@ -79,7 +79,7 @@ pub(super) fn fit_linear(
     let t = Instant::now();
     let centred = linear::Centred::new(&pixels.train)?;
     let (ridge, path) =
-        RidgeRegression::fit_path_centred(&centred, &pixels.validation, &options.ridge_penalties)?;
+        RidgeRegression::fit_path_centred(&centred, &pixels.validation, options.ridge_penalties())?;
     scorer.add(
         ModelKind::LinearRegression,
         Estimator::Ridge(ridge),
@@ -88,7 +88,7 @@ pub(super) fn fit_linear(
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let logistic = LogisticRegression::fit_with(&pixels.train, &options.logistic, Some(&centred))?;
+    let logistic = LogisticRegression::fit_with(&pixels.train, options.logistic(), Some(&centred))?;
     drop(centred);
     scorer.add(
         ModelKind::LogisticRegression,
@@ -104,38 +104,38 @@ pub(super) fn fit_linear(
 /// (block means). Takes the pixels to free them once the block means are made.
 pub(super) fn fit_trees(
     pixels: Splits<Samples>,
-    options: &TrainOptions,
+    options: &CheckedTrainOptions,
     scorer: &mut Scorer,
 ) -> Result<()> {
     // Block means come from the pixel rows already gathered, not from a second copy of them.
-    let pooled = pixels.as_ref().try_map(|x| x.pooled(options.pool))?;
-    let coarse = pixels.as_ref().try_map(|x| x.pooled(options.tree_pool))?;
+    let pooled = pixels.as_ref().try_map(|x| x.pooled(options.pool()))?;
+    let coarse = pixels.as_ref().try_map(|x| x.pooled(options.tree_pool()))?;
     drop(pixels);
 
     // The single tree reads principal components of coarser blocks: one tree cannot average
     // out pixel noise as a forest does, and on the full synthetic dataset these lift its test
     // ROC AUC from 0.75 (15x15 block means) to 0.80.
     let t = Instant::now();
-    let pca = linear::Pca::fit(&coarse.train, options.tree_components)?;
+    let pca = linear::Pca::fit(&coarse.train, options.tree_components())?;
     let projected = coarse.as_ref().try_map(|x| pca.transform(x))?;
-    let tree = DecisionTree::fit(&projected.train, &options.tree)?;
+    let tree = DecisionTree::fit_checked(&projected.train, options.tree())?;
     scorer.add(
         ModelKind::DecisionTree,
         Estimator::Tree(tree),
         Input::Components {
-            factor: options.tree_pool,
+            factor: options.tree_pool(),
             pca,
         },
         &projected,
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let forest = RandomForest::fit(&pooled.train, &options.forest)?;
+    let forest = RandomForest::fit_checked(&pooled.train, options.forest())?;
     scorer.add(
         ModelKind::RandomForest,
         Estimator::Forest(forest),
         Input::Pooled {
-            factor: options.pool,
+            factor: options.pool(),
         },
         &pooled,
         t.elapsed().as_secs_f64(),
@@ -146,22 +146,14 @@ pub(super) fn fit_trees(
 pub(super) fn fit_shortcuts(
     features: &Features,
     names: Splits<&Subset>,
-    options: &TrainOptions,
+    options: &CheckedTrainOptions,
     scorer: &mut Scorer,
 ) -> Result<()> {
-    let each = Samples::facts_of_each(
-        features,
-        &[names.train, names.validation, names.test].map(Subset::clone),
-    )?;
-    let Ok([train, validation, test]) = <[Samples; 3]>::try_from(each) else {
-        unreachable!("facts_of_each returns one set of samples per subset asked for")
-    };
-    let facts = Splits::new(train, validation, test);
+    let facts = Samples::facts_of_splits(features, names)?;
     let t = Instant::now();
     let logistic = LogisticRegression::fit(
         &facts.train,
-        &options
-            .logistic
+        &(**options.logistic())
             .clone()
             .with_standardize(true)
             .with_penalty(1e-3),
@@ -174,7 +166,7 @@ pub(super) fn fit_shortcuts(
         t.elapsed().as_secs_f64(),
     )?;
     let t = Instant::now();
-    let forest = RandomForest::fit(&facts.train, &options.forest)?;
+    let forest = RandomForest::fit_checked(&facts.train, options.forest())?;
     scorer.add(
         ModelKind::ShortcutForest,
         Estimator::Forest(forest),

@@ -10,6 +10,7 @@ use super::metrics::{self, Metrics, RocPoint};
 use super::model::{Estimator, Input, Model};
 use super::samples::Samples;
 use super::studies::comparison_table;
+use crate::columns;
 use crate::decode::DecodeOptions;
 use crate::error::PolarsContext;
 use crate::subset::{Splits, Subset};
@@ -111,8 +112,9 @@ impl Evaluation {
     /// Adds two models on a pretrained network's embeddings of the same images
     /// ([`crate::decode::embeddings`], on the same split) to the evaluation: logistic regression
     /// (standardized embeddings, its penalty chosen on validation by ROC AUC) and a random forest
-    /// (`options.forest`), each with its threshold chosen on validation and scored on train,
-    /// validation and test like the others, so they join the same tables and figures.
+    /// (the options' forest settings, [`TrainOptions::forest`](super::TrainOptions::forest)),
+    /// each with its threshold chosen on validation and scored on train, validation and test
+    /// like the others, so they join the same tables and figures.
     ///
     /// Needs the cargo feature `pretrained`.
     ///
@@ -134,7 +136,7 @@ impl Evaluation {
                 reason: "it takes embeddings (decode::embeddings); these are pixels".into(),
             });
         };
-        options.check()?;
+        let options = options.check()?;
         let start = Instant::now();
         let subsets = self.subsets.clone();
         let names = subsets.as_ref();
@@ -151,8 +153,7 @@ impl Evaluation {
         let t = Instant::now();
         let mut best: Option<(f64, LogisticRegression)> = None;
         for penalty in PRETRAINED_PENALTIES {
-            let parameters = options
-                .logistic
+            let parameters = (**options.logistic())
                 .clone()
                 .with_standardize(true)
                 .with_penalty(penalty);
@@ -171,7 +172,7 @@ impl Evaluation {
             t.elapsed().as_secs_f64(),
         )?;
         let t = Instant::now();
-        let forest = RandomForest::fit(&x.train, &options.forest)?;
+        let forest = RandomForest::fit_checked(&x.train, options.forest())?;
         scorer.add(
             ModelKind::PretrainedForest,
             Estimator::Forest(forest),
@@ -238,7 +239,7 @@ impl Evaluation {
         let df = df!(
             "model" => r.iter().map(|s| s.model.name()).collect::<Vec<_>>(),
             "features" => r.iter().map(|s| s.features.as_str()).collect::<Vec<_>>(),
-            "subset" => r.iter().map(|s| s.subset.name()).collect::<Vec<_>>(),
+            columns::SUBSET => r.iter().map(|s| s.subset.name()).collect::<Vec<_>>(),
             "images" => u(&|m| m.images),
             "rmse" => f(&|m| m.rmse),
             "r2" => f(&|m| m.r2),
@@ -273,7 +274,7 @@ impl Evaluation {
             fpr.push(p.fpr);
             tpr.push(p.tpr);
         }
-        let df = df!("model" => model, "subset" => subset, "threshold" => threshold, "fpr" => fpr, "tpr" => tpr)
+        let df = df!("model" => model, columns::SUBSET => subset, "threshold" => threshold, "fpr" => fpr, "tpr" => tpr)
             .ctx("building the ROC table")?;
         Ok(frame::fresh(&df))
     }

@@ -32,6 +32,7 @@
 //! Kaggle data the classes differ in acquisition (PNEUMONIA files are smaller and wider), so a
 //! high score there warns that a pixel model may be reading the scanner, not the lungs.
 
+mod checked;
 mod evaluate;
 mod evaluation;
 mod kind;
@@ -44,11 +45,12 @@ mod studies;
 pub mod toolbox;
 pub mod tree;
 
+pub use checked::Checked;
 pub use evaluate::evaluate;
 pub use evaluation::{Evaluation, Scored};
 pub use kind::ModelKind;
 pub use model::{Estimator, Input, Model, FACTS_FEATURES};
-pub use options::TrainOptions;
+pub use options::{CheckedTrainOptions, TrainOptions};
 pub use samples::{Samples, FACTS};
 pub use studies::{class_weights_compared, projection, MAX_PROJECTED};
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use crate::columns;
 use crate::decode::Features;
 use crate::subset::{Splits, Subset};
 use crate::{Error, Result};
@@ -50,7 +51,7 @@ impl Samples {
         for &i in &rows {
             x.extend_from_slice(features.row(i));
         }
-        let paths = crate::frame::strings(features.images(), "path")?;
+        let paths = crate::frame::strings(features.images(), columns::PATH)?;
         let mut samples = Samples::new(
             x,
             cols,
@@ -64,42 +65,54 @@ impl Samples {
     /// height, aspect ratio, channels, and the acquisition facts of the JPEG header), of the rows
     /// of `features` in `subset`. Read from the file headers (cached), not decoded.
     pub fn facts_of(features: &Features, subset: impl Into<Subset>) -> Result<Samples> {
-        let mut each = Self::facts_of_each(features, &[subset.into()])?;
-        Ok(each.remove(0))
+        let rows = subset_rows(features.images(), &subset.into())?;
+        Self::facts_reader(features, &[&rows])?(&rows)
     }
 
-    /// [`Samples::facts_of`] for several subsets, with one pass over the facts cache (which
-    /// is one JSON file for every dataset seen, so opening it costs a parse).
-    pub(crate) fn facts_of_each(features: &Features, subsets: &[Subset]) -> Result<Vec<Samples>> {
-        let all = crate::frame::strings(features.images(), "path")?;
-        let rows: Vec<Vec<usize>> = subsets
+    /// [`Samples::facts_of`] for train, validation and test, with one pass over the facts cache
+    /// (which is one JSON file for every dataset seen, so opening it costs a parse).
+    pub(crate) fn facts_of_splits(
+        features: &Features,
+        names: Splits<&Subset>,
+    ) -> Result<Splits<Samples>> {
+        let rows = names.try_map(|s| subset_rows(features.images(), s))?;
+        let mut read = Self::facts_reader(features, &[&rows.train, &rows.validation, &rows.test])?;
+        rows.as_ref().try_map(|rows| read(rows))
+    }
+
+    /// Reads the facts of every row of `rows` (lists of row numbers) at once, and returns the
+    /// function that turns each list, in the same order, into its samples.
+    fn facts_reader<'a>(
+        features: &'a Features,
+        rows: &[&Vec<usize>],
+    ) -> Result<impl FnMut(&[usize]) -> Result<Samples> + 'a> {
+        let all = crate::frame::strings(features.images(), columns::PATH)?;
+        let wanted: Vec<String> = rows
             .iter()
-            .map(|s| subset_rows(features.images(), s))
-            .collect::<Result<_>>()?;
-        let wanted: Vec<String> = rows.iter().flatten().map(|&i| all[i].clone()).collect();
+            .copied()
+            .flatten()
+            .map(|&i| all[i].clone())
+            .collect();
+        let facts = crate::facts::facts_cached(&wanted, features.options().caches().folder());
         let mut facts = wanted
-            .iter()
-            .zip(crate::facts::facts_cached(
-                &wanted,
-                &features.options().cache_folder(),
-            ))
-            .map(|(path, (stamp, facts))| file_facts(Path::new(path), stamp, facts));
-        let mut paths = wanted.iter().cloned();
-        rows.iter()
-            .map(|rows| {
-                let mut x = Vec::with_capacity(rows.len() * FACTS.len());
-                for row in facts.by_ref().take(rows.len()) {
-                    x.extend(row?);
-                }
-                let mut samples = Samples::new(
-                    x,
-                    FACTS.len(),
-                    rows.iter().map(|&i| features.labels()[i]).collect(),
-                )?;
-                samples.paths = paths.by_ref().take(rows.len()).collect();
-                Ok(samples)
-            })
-            .collect()
+            .into_iter()
+            .zip(facts)
+            .map(|(path, (stamp, facts))| (file_facts(Path::new(&path), stamp, facts), path));
+        Ok(move |rows: &[usize]| {
+            let mut x = Vec::with_capacity(rows.len() * FACTS.len());
+            let mut paths = Vec::with_capacity(rows.len());
+            for (row, path) in facts.by_ref().take(rows.len()) {
+                x.extend(row?);
+                paths.push(path);
+            }
+            let mut samples = Samples::new(
+                x,
+                FACTS.len(),
+                rows.iter().map(|&i| features.labels()[i]).collect(),
+            )?;
+            samples.paths = paths;
+            Ok(samples)
+        })
     }
 
     /// The label of each row: 0 NORMAL, 1 PNEUMONIA.

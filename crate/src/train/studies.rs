@@ -6,9 +6,10 @@ use super::linear::{self, LogisticRegression};
 use super::metrics::{self, Metrics};
 use super::options::TrainOptions;
 use super::samples::{pixel_samples, require_pixels, Samples};
+use crate::columns;
 use crate::decode::Features;
 use crate::error::PolarsContext;
-use crate::subset::{Splits, Subset};
+use crate::subset::Subset;
 use crate::{frame, Error, Result};
 
 /// Logistic regression on the pixels fitted twice, with class weights (the default:
@@ -19,12 +20,12 @@ use crate::{frame, Error, Result};
 /// chosen on validation corrects most of that; ROC AUC, which ignores the threshold, barely moves.
 pub fn class_weights_compared(features: &Features, options: &TrainOptions) -> Result<DataFrame> {
     require_pixels(features, "train::class_weights_compared")?;
-    options.check()?;
-    let names = Splits::new(&options.train, &options.validation, &options.test);
+    let options = options.check()?;
+    let names = options.subsets().as_ref();
     let pixels = pixel_samples(features, names)?;
     let mut rows: Vec<(&str, &str, f64, Metrics)> = Vec::new();
     for (weights, balanced) in [("balanced", true), ("none", false)] {
-        let parameters = options.logistic.clone().with_balanced(balanced);
+        let parameters = (**options.logistic()).clone().with_balanced(balanced);
         let model = LogisticRegression::fit(&pixels.train, &parameters)?;
         let validation = model.predict_proba(&pixels.validation)?;
         let test = model.predict_proba(&pixels.test)?;
@@ -104,9 +105,9 @@ pub fn projection(features: &Features, fit_on: impl Into<Subset>) -> Result<Data
         pc2.push(scores.get(1).copied().unwrap_or(0.0) as f64);
     }
     let images = features.images();
-    let subset = crate::subset::column_of(images, "the projection").unwrap_or("split");
+    let subset = crate::subset::column_of(images, "the projection").unwrap_or(columns::SPLIT);
     let mut table = images
-        .select(["path", "class", subset])
+        .select([columns::PATH, columns::CLASS, subset])
         .ctx("the projection's table")?;
     table
         .with_column(Column::new("pc1".into(), pc1))

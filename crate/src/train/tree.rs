@@ -24,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checked::Checked;
 use super::samples::Samples;
 use crate::{Error, Result};
 
@@ -34,15 +35,15 @@ const LEAF: u32 = u32::MAX;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeParameters {
     /// Deepest split level (the root is depth 0).
-    pub max_depth: u16,
+    max_depth: u16,
     /// Fewest (bootstrap-counted) training images in a leaf.
-    pub min_samples_leaf: usize,
+    min_samples_leaf: usize,
     /// Weight the classes inversely to their frequency.
-    pub balanced: bool,
+    balanced: bool,
     /// Candidate features per split; `None`: all of them.
-    pub max_features: Option<usize>,
+    max_features: Option<usize>,
     /// Seed of the feature draws.
-    pub seed: u64,
+    seed: u64,
 }
 
 impl Default for TreeParameters {
@@ -65,8 +66,30 @@ impl TreeParameters {
     }
     /// Set the smallest leaf.
     pub fn with_min_samples_leaf(mut self, n: usize) -> Self {
-        self.min_samples_leaf = n.max(1);
+        self.min_samples_leaf = n;
         self
+    }
+    /// Weight the classes inversely to their frequency, or not.
+    pub fn with_balanced(mut self, yes: bool) -> Self {
+        self.balanced = yes;
+        self
+    }
+    /// Candidate features per split (`None`: all of them).
+    pub fn with_max_features(mut self, features: Option<usize>) -> Self {
+        self.max_features = features;
+        self
+    }
+    /// The depth limit.
+    pub fn max_depth(&self) -> u16 {
+        self.max_depth
+    }
+    /// The smallest leaf.
+    pub fn min_samples_leaf(&self) -> usize {
+        self.min_samples_leaf
+    }
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
     /// Set the seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
@@ -282,8 +305,8 @@ fn fit_one(
 
 impl TreeParameters {
     /// Checks the settings: at least one image per leaf, and at least one candidate feature
-    /// per split when that is given.
-    pub fn check(&self) -> Result<()> {
+    /// per split when that is given. Only checked settings grow a tree.
+    pub fn check(&self) -> Result<Checked<TreeParameters>> {
         if self.min_samples_leaf == 0 {
             return Err(Error::Parameter {
                 name: "min_samples_leaf",
@@ -298,14 +321,14 @@ impl TreeParameters {
                 expected: "1 or more features per split (or None: all)".into(),
             });
         }
-        Ok(())
+        Ok(Checked::accepted(self.clone()))
     }
 }
 
 impl ForestParameters {
     /// Checks the settings: at least one tree (a forest of none would score NaN), and the
     /// trees' own settings.
-    pub fn check(&self) -> Result<()> {
+    pub fn check(&self) -> Result<Checked<ForestParameters>> {
         if self.trees == 0 {
             return Err(Error::Parameter {
                 name: "trees",
@@ -313,14 +336,19 @@ impl ForestParameters {
                 expected: "a forest of 1 or more trees".into(),
             });
         }
-        self.tree.check()
+        self.tree.check()?;
+        Ok(Checked::accepted(self.clone()))
     }
 }
 
 impl DecisionTree {
-    /// Grow a tree on `x` (labels 0/1).
+    /// Grow a tree on `x` (labels 0/1), once `params` pass their check.
     pub fn fit(x: &Samples, params: &TreeParameters) -> Result<DecisionTree> {
-        params.check()?;
+        Self::fit_checked(x, &params.check()?)
+    }
+
+    /// Grow a tree on `x` with settings already checked.
+    pub fn fit_checked(x: &Samples, params: &Checked<TreeParameters>) -> Result<DecisionTree> {
         if x.rows() == 0 || x.cols() == 0 {
             return Err(Error::Empty {
                 what: "a tree".into(),
@@ -387,9 +415,9 @@ fn check_cols(cols: usize, x: &Samples) -> Result<()> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForestParameters {
     /// How many trees.
-    pub trees: usize,
+    trees: usize,
     /// Settings of each tree (its `max_features` defaults to `√p`, its seed is derived).
-    pub tree: TreeParameters,
+    tree: TreeParameters,
 }
 
 impl Default for ForestParameters {
@@ -419,6 +447,14 @@ impl ForestParameters {
         self.tree.seed = seed;
         self
     }
+    /// How many trees.
+    pub fn trees(&self) -> usize {
+        self.trees
+    }
+    /// Each tree's settings.
+    pub fn tree(&self) -> &TreeParameters {
+        &self.tree
+    }
 }
 
 /// A random forest: trees on bootstrap samples, `√p` candidate features per split, averaged.
@@ -429,9 +465,14 @@ pub struct RandomForest {
 }
 
 impl RandomForest {
-    /// Grow the forest on `x`, trees in parallel; the same seed gives the same forest.
+    /// Grow the forest on `x`, trees in parallel, once `params` pass their check; the same
+    /// seed gives the same forest.
     pub fn fit(x: &Samples, params: &ForestParameters) -> Result<RandomForest> {
-        params.check()?;
+        Self::fit_checked(x, &params.check()?)
+    }
+
+    /// Grow the forest on `x` with settings already checked.
+    pub fn fit_checked(x: &Samples, params: &Checked<ForestParameters>) -> Result<RandomForest> {
         if x.rows() == 0 || x.cols() == 0 {
             return Err(Error::Empty {
                 what: "a forest".into(),

@@ -22,6 +22,7 @@ exception. `xray_lab.facts(files)` reads the headers alone (no decoding), and
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 from typing import Iterable
 
 import numpy as np
@@ -30,36 +31,30 @@ import pyarrow as pa
 from . import _native
 from ._native import __version__
 
-__all__ = ["decode", "facts", "decode_batch", "matrix", "patient_ids", "schema", "DEFAULT_SIZE",
-           "__version__"]
+__all__ = ["decode", "facts", "decode_batch", "matrix", "patient_ids", "schema", "columns",
+           "DEFAULT_SIZE", "DEFAULT_MAX_PIXELS", "__version__"]
 
-#: The report's side: 150 x 150 = 22,500 features per image.
-DEFAULT_SIZE = 150
+#: The report's side: 150 x 150 = 22,500 features per image (the crate's default).
+DEFAULT_SIZE: int = _native.DEFAULT_SIZE
 #: The crate's pixel limit (a larger image is an error row: a decompression bomb?).
-DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_PIXELS: int = _native.DEFAULT_MAX_PIXELS
+#: The crate's column names (`xray_lab::columns`): `columns.SPLIT` is the folder a file sits in
+#: (`train`, `test`, `val`), `columns.SUBSET` the subset a resplit puts it in, and so on.
+columns = SimpleNamespace(**_native.COLUMNS)
+
+_ARROW = {"int32": pa.int32(), "string": pa.string(), "bool": pa.bool_(), "float64": pa.float64()}
 
 
 def schema(size: int = DEFAULT_SIZE, *, features: bool = True, pixels: bool = True) -> pa.Schema:
-    """The columns `decode` returns, in order (`pixels=False`: the columns of `facts`)."""
+    """The columns `decode` returns, in order (`pixels=False`: the columns of `facts`), as the
+    crate names and types them."""
     fields = []
     if features and pixels:
-        fields.append(pa.field("features", pa.list_(pa.float32(), size * size)))
-    fields += [
-        pa.field("width", pa.int32()),
-        pa.field("height", pa.int32()),
-        pa.field("mode", pa.string()),
-        pa.field("bit_depth", pa.int32()),
-        pa.field("format", pa.string()),
-        pa.field("progressive", pa.bool_()),
-    ]
+        fields.append(pa.field(columns.FEATURES, pa.list_(pa.float32(), size * size)))
+    fields += [pa.field(name, _ARROW[kind]) for name, kind in _native.HEADER_COLUMNS]
     if pixels:
-        fields += [
-            pa.field("mean", pa.float64()),
-            pa.field("std", pa.float64()),
-            pa.field("min", pa.int32()),
-            pa.field("max", pa.int32()),
-        ]
-    fields.append(pa.field("error", pa.string()))
+        fields += [pa.field(name, _ARROW[kind]) for name, kind in _native.INTENSITY_COLUMNS]
+    fields.append(pa.field(columns.ERROR, pa.string()))
     return pa.schema(fields)
 
 
@@ -147,7 +142,7 @@ def decode_batch(
 def matrix(table: pa.Table) -> np.ndarray:
     """The `features` column as a numpy `(rows, size * size)` float32 matrix (rows with an
     error are zeros: filter on `error` first to drop them)."""
-    column = table.column("features").combine_chunks()
+    column = table.column(columns.FEATURES).combine_chunks()
     k = column.type.list_size
     values = column.values.to_numpy(zero_copy_only=False)
     return values[column.offset * k: (column.offset + len(column)) * k].reshape(len(column), k)
@@ -174,17 +169,17 @@ def _as_arrow(files) -> pa.Array:
 
 
 def _table(out: dict, n: int, size: int, features: bool, pixels: bool, nulls) -> pa.Table:
-    error = out["error"]
+    error = out[columns.ERROR]
     if nulls is not None:
         error = ["no content (null)" if null else e for e, null in zip(error, nulls)]
-    columns = []
+    arrays = []
     target = schema(size, features=features, pixels=pixels)
     if features and pixels:
-        values = pa.py_buffer(out["features"])
+        values = pa.py_buffer(out[columns.FEATURES])
         flat = pa.Array.from_buffers(pa.float32(), n * size * size, [None, values])
         failed = pa.array([e is not None for e in error], pa.bool_())
-        columns.append(pa.FixedSizeListArray.from_arrays(flat, size * size, mask=failed))
-    for field in list(target)[len(columns):]:
-        values = error if field.name == "error" else out[field.name]
-        columns.append(pa.array(values, field.type))
-    return pa.Table.from_arrays(columns, schema=target)
+        arrays.append(pa.FixedSizeListArray.from_arrays(flat, size * size, mask=failed))
+    for field in list(target)[len(arrays):]:
+        values = error if field.name == columns.ERROR else out[field.name]
+        arrays.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(arrays, schema=target)

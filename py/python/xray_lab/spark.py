@@ -6,7 +6,7 @@
     images = xs.read_images(spark, "chest_xray")            # binaryFile, recursive, *.jpeg
     images = xs.resplit(images, test=1000, validation=2000)  # the report's resplit, done right
     decoded = xs.with_features(images)                       # features, intensities, header facts
-    train = xs.to_vectors(decoded.where("split = 'train' AND error IS NULL"))
+    train = xs.to_vectors(decoded.where("subset = 'train' AND error IS NULL"))
     LinearRegression(featuresCol="vector", labelCol="label", regParam=0.1).fit(train)
 
 What matters at scale, and what these helpers do about it:
@@ -41,6 +41,7 @@ import time
 import pyarrow as pa
 
 import xray_lab
+from xray_lab import columns
 
 __all__ = ["read_images", "resplit", "patient_column", "with_features", "with_facts", "to_vectors",
            "features_schema", "report_pipeline", "DAEMON_MODULE"]
@@ -59,10 +60,11 @@ _LOCAL = "xray_lab.local_files"
 def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = True,
                 partitions: int | None = None):
     """The report's load: `binaryFile` on `root` with a recursive glob, plus the folder facts
-    of a `subset/class/file` tree: `subset` and `class` (the two folders above each file),
+    of a `split/class/file` tree: `split` and `class` (the two folders above each file, named
+    as the crate names them: `xray_lab.columns`),
     `label` (the class's index in sorted order: NORMAL 0, PNEUMONIA 1) and `name`.
 
-    Columns: path, name, subset, class, label, length, modificationTime, content. Listing the
+    Columns: path, name, split, class, label, length, modificationTime, content. Listing the
     classes reads no file contents.
 
     `partitions`: how many tasks the files are spread over. `binaryFile` makes one partition
@@ -82,7 +84,7 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
     df = (
         df.withColumn("name", F.element_at(parts, -1))
         .withColumn("class", F.element_at(parts, -2))
-        .withColumn("subset", F.element_at(parts, -3))
+        .withColumn(columns.SPLIT, F.element_at(parts, -3))
     )
     listing = df.groupBy("class").count().collect()
     classes = sorted(r["class"] for r in listing)
@@ -99,7 +101,7 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
     # the decoder read the files itself.
     local = _is_local(spark, root)
     df = df.withColumn("path", F.col("path").alias("path", metadata={_LOCAL: local}))
-    return df.select("path", "name", "subset", "class", "label", "length", "modificationTime",
+    return df.select("path", "name", columns.SPLIT, "class", "label", "length", "modificationTime",
                      "content")
 
 
@@ -108,12 +110,12 @@ REPORT_TEST, REPORT_VALIDATION, KAGGLE_TRAIN = 1000, 2000, 5216
 
 
 def resplit(images, *, test: int | None = None, validation: int | None = None, seed: int = 42,
-            train_subset: str = "train", test_subset: str = "test", val_subset: str = "val"):
+            train_folder: str = "train", test_folder: str = "test", val_folder: str = "val"):
     """The report's resplit, done right: `test` and `validation` more images drawn from
-    `train_subset` into the new test and validation sets, with no image in two of them and no
+    the `train_folder` into the new test and validation sets, with no image in two of them and no
     patient either (the report's two `sample` calls overlapped, and people's images fell on
     both sides). Adds `patient` (the crate's rule on the file name; the path itself when the
-    name names none) and `split` (train, test or validation).
+    name names none) and `subset` (train, test or validation), the crate's `xray-lab split` columns.
 
     A patient with any image in the original test folder goes to test with all their images,
     one in the original val folder to validation; the other patients are drawn in a seeded
@@ -128,13 +130,13 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
 
     # The split is worked out on the paths alone (no file is read), kept in memory, then joined
     # to the images.
-    df = images.select("path", "name", "subset").withColumn(
+    df = images.select("path", "name", columns.SPLIT).withColumn(
         "patient", F.coalesce(patient_column("name"), F.col("path")))
     groups = df.groupBy("patient").agg(
         F.count(F.lit(1)).alias("n"),
-        F.max((F.col("subset") == test_subset).cast("int")).alias("in_test"),
-        F.max((F.col("subset") == val_subset).cast("int")).alias("in_val"),
-        F.max((F.col("subset") == train_subset).cast("int")).alias("in_train"),
+        F.max((F.col(columns.SPLIT) == test_folder).cast("int")).alias("in_test"),
+        F.max((F.col(columns.SPLIT) == val_folder).cast("int")).alias("in_val"),
+        F.max((F.col(columns.SPLIT) == train_folder).cast("int")).alias("in_train"),
     )
     drawn = groups.where("in_test = 0 AND in_val = 0 AND in_train = 1")
     if test is None or validation is None:
@@ -145,20 +147,20 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
     order = Window.orderBy(F.xxhash64("patient", F.lit(seed)), "patient")
     drawn = drawn.withColumn("upto", F.sum("n").over(order))
     drawn = drawn.withColumn(
-        "split",
+        columns.SUBSET,
         F.when(F.col("upto") <= test, "test")
         .when(F.col("upto") <= test + validation, "validation")
         .otherwise("train"),
-    ).select("patient", "split")
+    ).select("patient", columns.SUBSET)
     fixed = groups.where("in_test = 1 OR in_val = 1").select(
-        "patient", F.when(F.col("in_test") == 1, "test").otherwise("validation").alias("split"))
+        "patient", F.when(F.col("in_test") == 1, "test").otherwise("validation").alias(columns.SUBSET))
     other = groups.where("in_test = 0 AND in_val = 0 AND in_train = 0").select(
-        "patient", F.lit("train").alias("split"))
+        "patient", F.lit("train").alias(columns.SUBSET))
     splits = drawn.unionByName(fixed).unionByName(other)
-    assignment = df.join(F.broadcast(splits), "patient").select("path", "patient", "split")
+    assignment = df.join(F.broadcast(splits), "patient").select("path", "patient", columns.SUBSET)
     assignment = assignment.cache()
     assignment.count()
-    return images.join(F.broadcast(assignment), "path").select(*images.columns, "patient", "split")
+    return images.join(F.broadcast(assignment), "path").select(*images.columns, "patient", columns.SUBSET)
 
 
 def patient_column(name: str = "name"):
@@ -331,19 +333,19 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
                 for r in df.groupBy(by, "class").count().collect()}
 
     images = read_images(spark, root)
-    counts_before = per_class(images, "subset")
+    counts_before = per_class(images, columns.SPLIT)
     stage("load and count")
 
     images = resplit(images, test=test, validation=validation, seed=seed)
     # resplit keeps its path -> split table in memory: these read it, and no file.
-    assignment = images.select("path", "patient", "split")
-    counts_after = {f"{r['split']}/{r['class']}": r["count"] for r in images.select(
-        "split", "class").groupBy("split", "class").count().collect()}
+    assignment = images.select("path", "patient", columns.SUBSET)
+    counts_after = {f"{r[columns.SUBSET]}/{r['class']}": r["count"] for r in images.select(
+        columns.SUBSET, "class").groupBy(columns.SUBSET, "class").count().collect()}
     if not any(key.startswith("train/") for key in counts_after):
         raise ValueError(f"no training images left after the resplit of {root}: every patient "
                          "has images in the test or val folder (or test and validation took the "
                          "rest); give smaller test= and validation=")
-    leaks = (assignment.groupBy("patient").agg(F.countDistinct("split").alias("k"))
+    leaks = (assignment.groupBy("patient").agg(F.countDistinct(columns.SUBSET).alias("k"))
              .where("k > 1").count())
     stage("resplit and count")
 
@@ -355,7 +357,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     # (2 cores, 1,580 files: 13 s against 9 s for these two stages with a header-only pass).
     described = with_features(images, size=size, features=False,
                               records_per_batch=records_per_batch)
-    rows = described.select("split", "width", "height", "mean", "std", "min", "max",
+    rows = described.select(columns.SUBSET, "width", "height", "mean", "std", "min", "max",
                             F.when(F.col("error").isNotNull(), F.col("path")).alias("path"),
                             "error").collect()
     size_stats = _size_stats(rows)
@@ -370,14 +372,14 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     # The vectors are kept in memory: MLlib's passes (and the evaluation's) then read them
     # instead of decoding again (without it: 35 s instead of 20 s for this stage here).
     data = to_vectors(decoded.where("error IS NULL")).select(
-        "split", "vector", F.col("label").cast("double").alias("label")).cache()
-    train = data.where("split = 'train'")
+        columns.SUBSET, "vector", F.col("label").cast("double").alias("label")).cache()
+    train = data.where(F.col(columns.SUBSET) == "train")
     linear = LinearRegression(featuresCol="vector", labelCol="label", regParam=reg_param).fit(train)
     stage("features and training")
 
     metrics = {}
     for name in ("test", "validation"):
-        predictions = linear.transform(data.where(f"split = '{name}'")).cache()
+        predictions = linear.transform(data.where(F.col(columns.SUBSET) == name)).cache()
         metrics[name] = {m: RegressionEvaluator(labelCol="label", metricName=m).evaluate(predictions)
                          for m in ("rmse", "r2")}
         predictions.unpersist()
@@ -387,7 +389,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
         model = LogisticRegression(featuresCol="vector", labelCol="label",
                                    regParam=reg_param).fit(train)
         for name in ("test", "validation"):
-            predictions = model.transform(data.where(f"split = '{name}'")).cache()
+            predictions = model.transform(data.where(F.col(columns.SUBSET) == name)).cache()
             metrics[name]["logistic_accuracy"] = MulticlassClassificationEvaluator(
                 labelCol="label", metricName="accuracy").evaluate(predictions)
             metrics[name]["logistic_roc_auc"] = BinaryClassificationEvaluator(
@@ -413,11 +415,11 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     }
 
 
-def _by_split(rows, ok=lambda r: True) -> dict:
+def _by_subset(rows, ok=lambda r: True) -> dict:
     groups: dict = {}
     for r in rows:
         if ok(r):
-            groups.setdefault(r["split"], []).append(r)
+            groups.setdefault(r[columns.SUBSET], []).append(r)
     return groups
 
 
@@ -427,8 +429,8 @@ def _size_stats(rows) -> dict:
     import numpy as np
 
     out = {}
-    for split, group in _by_split(rows, lambda r: r["width"] is not None).items():
-        stats = {"split": split}
+    for split, group in _by_subset(rows, lambda r: r["width"] is not None).items():
+        stats = {columns.SUBSET: split}
         for c in ("width", "height"):
             v = np.array([r[c] for r in group], dtype=np.float64)
             stats.update({f"{c}_min": int(v.min()), f"{c}_max": int(v.max()),
@@ -445,7 +447,7 @@ def _intensity_stats(rows) -> dict:
     import numpy as np
 
     out = {}
-    for split, group in _by_split(rows, lambda r: r["error"] is None).items():
+    for split, group in _by_subset(rows, lambda r: r["error"] is None).items():
         mean = np.array([r["mean"] for r in group])
         std = np.array([r["std"] for r in group])
         pooled = float(mean.mean())
