@@ -100,7 +100,7 @@ pub fn sample_grid(
     let row = HEADER + CELL + LABEL;
     let height = names.len() as u32 * row + GAP;
     let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
-    let mut texts: Vec<(String, (i32, i32), u32, RGBColor)> = Vec::new();
+    let mut texts: Vec<Label> = Vec::new();
 
     for (r, class) in names.iter().enumerate() {
         let rows: Vec<usize> = (0..paths.len()).filter(|&i| &classes[i] == class).collect();
@@ -113,85 +113,99 @@ pub fn sample_grid(
         ));
         let picks = (0..per_class.min(rows.len())).map(|k| rows[k * rows.len() / per_class]);
         for (k, i) in picks.enumerate() {
-            let left = GAP + k as u32 * (pair + 2 * GAP);
-            let y = top + HEADER - 12;
-            let path = &paths[i];
-            let name = std::path::Path::new(path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match original(path) {
-                Ok((thumb, (w, h))) => {
-                    paste(&mut canvas, &thumb, left, y);
-                    texts.push((
-                        format!("{w}x{h}"),
-                        (left as i32, (y + CELL + 4) as i32),
-                        13,
-                        BLACK,
-                    ));
-                }
-                Err(reason) => texts.push((reason, (left as i32, (y + CELL / 2) as i32), 12, RED)),
-            }
-            match crate::decode::decode_file(path, options) {
-                Ok(gray) => {
-                    let shown = if gray.dimensions() == (CELL, CELL) {
-                        gray
-                    } else {
-                        imageops::resize(&gray, CELL, CELL, imageops::FilterType::Nearest)
-                    };
-                    paste(&mut canvas, &shown, left + CELL + GAP, y);
-                    texts.push((
-                        format!("{0}x{0} gray", options.side()),
-                        ((left + CELL + GAP) as i32, (y + CELL + 4) as i32),
-                        13,
-                        BLACK,
-                    ));
-                }
-                Err(e) => texts.push((
-                    e.to_string(),
-                    ((left + CELL + GAP) as i32, (y + CELL / 2) as i32),
-                    12,
-                    RED,
-                )),
-            }
-            texts.push((
-                shorten(&name, 36),
-                (left as i32, (y + CELL + 19) as i32),
-                12,
-                RGBColor(90, 90, 90),
-            ));
+            let at = (GAP + k as u32 * (pair + 2 * GAP), top + HEADER - 12);
+            draw_pair(&mut canvas, &mut texts, &paths[i], at, options);
         }
     }
-
-    // Text with the bundled font, drawn onto the canvas's pixels.
-    super::style::register_fonts();
-    {
-        let backend = BitMapBackend::with_buffer(canvas.as_mut(), (width, height));
-        let area = backend.into_drawing_area();
-        for (text, at, size, color) in &texts {
-            area.draw(&Text::new(
-                text.clone(),
-                *at,
-                (FONT, *size)
-                    .into_font()
-                    .color(color)
-                    .pos(Pos::new(HPos::Left, VPos::Top)),
-            ))
-            .map_err(|e| Error::Plot {
-                figure: "sample grid".into(),
-                reason: e.to_string(),
-            })?;
-        }
-        area.present().map_err(|e| Error::Plot {
-            figure: "sample grid".into(),
-            reason: e.to_string(),
-        })?;
-    }
+    draw_labels(&mut canvas, &texts)?;
     Ok(Figure::new(
         "Sample images per class, as they are and as the model sees them",
         Raster { image: canvas },
     )
     .with_size(width, height))
+}
+
+/// A line of text on the grid: what, where (left, top), its size, its colour.
+type Label = (String, (i32, i32), u32, RGBColor);
+
+/// One sample at `(left, y)`: the file as it is (fitted into a cell, with its size), the same
+/// file as the model sees it, and its name; a file that cannot be read gets its reason instead.
+fn draw_pair(
+    canvas: &mut RgbImage,
+    texts: &mut Vec<Label>,
+    path: &str,
+    (left, y): (u32, u32),
+    options: &DecodeOptions,
+) {
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match original(path) {
+        Ok((thumb, (w, h))) => {
+            paste(canvas, &thumb, left, y);
+            texts.push((
+                format!("{w}x{h}"),
+                (left as i32, (y + CELL + 4) as i32),
+                13,
+                BLACK,
+            ));
+        }
+        Err(reason) => texts.push((reason, (left as i32, (y + CELL / 2) as i32), 12, RED)),
+    }
+    let right = left + CELL + GAP;
+    match crate::decode::decode_file(path, options) {
+        Ok(gray) => {
+            let shown = if gray.dimensions() == (CELL, CELL) {
+                gray
+            } else {
+                imageops::resize(&gray, CELL, CELL, imageops::FilterType::Nearest)
+            };
+            paste(canvas, &shown, right, y);
+            texts.push((
+                format!("{0}x{0} gray", options.side()),
+                (right as i32, (y + CELL + 4) as i32),
+                13,
+                BLACK,
+            ));
+        }
+        Err(e) => texts.push((
+            e.to_string(),
+            (right as i32, (y + CELL / 2) as i32),
+            12,
+            RED,
+        )),
+    }
+    texts.push((
+        shorten(&name, 36),
+        (left as i32, (y + CELL + 19) as i32),
+        12,
+        RGBColor(90, 90, 90),
+    ));
+}
+
+/// The labels drawn onto the canvas's pixels with the bundled font.
+fn draw_labels(canvas: &mut RgbImage, texts: &[Label]) -> Result<()> {
+    let plot_error = |e: &dyn std::fmt::Display| Error::Plot {
+        figure: "sample grid".into(),
+        reason: e.to_string(),
+    };
+    super::style::register_fonts();
+    let size = canvas.dimensions();
+    let backend = BitMapBackend::with_buffer(canvas.as_mut(), size);
+    let area = backend.into_drawing_area();
+    for (text, at, size, color) in texts {
+        area.draw(&Text::new(
+            text.clone(),
+            *at,
+            (FONT, *size)
+                .into_font()
+                .color(color)
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(|e| plot_error(&e))?;
+    }
+    area.present().map_err(|e| plot_error(&e))
 }
 
 /// The image fitted into a CELL x CELL square (aspect kept, centred), and its size.

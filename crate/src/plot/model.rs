@@ -12,7 +12,7 @@ use super::style::class_color;
 use super::style::FONT;
 use crate::error::{Error, Result};
 use crate::subset::Subset;
-use crate::train::{Evaluation, Model, ModelKind};
+use crate::train::{Evaluation, Model, ModelKind, Scored};
 
 /// Lines over fixed axes (ROC curves, score distributions).
 #[derive(Debug, Clone)]
@@ -327,56 +327,7 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
                 16,
                 HPos::Center,
             )?;
-            let c = r.metrics.confusion;
-            let cells = [[c.tn, c.fp], [c.fn_, c.tp]];
-            let x0 = left + 130;
-            let y0 = top + 45;
-            for (t, name) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
-                text(
-                    name,
-                    (x0 - 8, y0 + (t as i32) * CELL as i32 + CELL as i32 / 2),
-                    14,
-                    HPos::Right,
-                )?;
-                text(
-                    name,
-                    (
-                        x0 + (t as i32) * CELL as i32 + CELL as i32 / 2,
-                        y0 + 2 * CELL as i32 + 14,
-                    ),
-                    14,
-                    HPos::Center,
-                )?;
-                let row_total = (cells[t][0] + cells[t][1]).max(1) as f64;
-                for (p, &count) in cells[t].iter().enumerate() {
-                    let share = count as f64 / row_total;
-                    let base = if t == p {
-                        RGBColor(0x2a, 0x9d, 0x8f)
-                    } else {
-                        RGBColor(0xe7, 0x6f, 0x51)
-                    };
-                    let shade = |b: u8| (255.0 - (255.0 - b as f64) * share) as u8;
-                    let fill = RGBColor(shade(base.0), shade(base.1), shade(base.2));
-                    let (cx, cy) = (x0 + p as i32 * CELL as i32, y0 + t as i32 * CELL as i32);
-                    area.draw(&Rectangle::new(
-                        [(cx, cy), (cx + CELL as i32 - 3, cy + CELL as i32 - 3)],
-                        fill.filled(),
-                    ))
-                    .map_err(|e| fail(e.to_string()))?;
-                    text(
-                        &format!("{}", cells[t][p]),
-                        (cx + CELL as i32 / 2, cy + CELL as i32 / 2 - 10),
-                        20,
-                        HPos::Center,
-                    )?;
-                    text(
-                        &format!("{:.0}%", share * 100.0),
-                        (cx + CELL as i32 / 2, cy + CELL as i32 / 2 + 14),
-                        14,
-                        HPos::Center,
-                    )?;
-                }
-            }
+            confusion_panel(&area, r, (left + 130, top + 45))?;
         }
         area.present().map_err(|e| fail(e.to_string()))?;
     }
@@ -385,6 +336,107 @@ pub fn confusion_matrices(evaluation: &Evaluation, subset: impl Into<Subset>) ->
         Raster { image: canvas },
     )
     .with_size(width, height))
+}
+
+/// The side of the square image `count` weights make, or why they make none.
+fn square_side(model: &Model, count: usize) -> Result<usize> {
+    let side = (count as f64).sqrt().round() as usize;
+    if side * side != count || side == 0 {
+        return Err(Error::ShapeMismatch {
+            what: format!("the weights of model {:?}", model.kind),
+            expected: "one per pixel of a square image".into(),
+            found: format!("it has {count}"),
+        });
+    }
+    Ok(side)
+}
+
+/// Coral for `v > 0` (towards PNEUMONIA), teal for `v < 0`, white at 0, full at `±scale`.
+fn diverging(v: f64, scale: f64) -> Rgb<u8> {
+    let t = (v / scale).clamp(-1.0, 1.0);
+    let (base, t) = if t >= 0.0 {
+        ((0xe7, 0x6f, 0x51), t)
+    } else {
+        ((0x2a, 0x9d, 0x8f), -t)
+    };
+    let mix = |b: u8| (255.0 - (255.0 - b as f64) * t) as u8;
+    Rgb([mix(base.0), mix(base.1), mix(base.2)])
+}
+
+/// Each weight as a `zoom x zoom` square of its colour, the image's top left at `(left, top)`.
+fn paint_weights(
+    canvas: &mut RgbImage,
+    weights: &[f64],
+    side: usize,
+    zoom: u32,
+    (left, top): (u32, u32),
+    scale: f64,
+) {
+    for (i, &w) in weights.iter().enumerate() {
+        let (x, y) = ((i % side) as u32, (i / side) as u32);
+        let c = diverging(w, scale);
+        for dy in 0..zoom {
+            for dx in 0..zoom {
+                canvas.put_pixel(left + x * zoom + dx, top + y * zoom + dy, c);
+            }
+        }
+    }
+}
+
+/// One model's 2x2 table with its top-left cell at `(x0, y0)`: true class by row, predicted by
+/// column, each cell its count and its share of the row, shaded by that share (green where the
+/// prediction is right, orange where it is wrong), with the class names beside.
+fn confusion_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    result: &Scored,
+    (x0, y0): (i32, i32),
+) -> Result<()> {
+    let text = |s: &str, at: (i32, i32), size: u32, h: HPos| {
+        write_text(area, "confusion matrices", s, at, size, h)
+    };
+    let cell = CELL as i32;
+    let c = result.metrics.confusion;
+    let cells = [[c.tn, c.fp], [c.fn_, c.tp]];
+    for (t, name) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
+        let t_at = t as i32 * cell;
+        text(name, (x0 - 8, y0 + t_at + cell / 2), 14, HPos::Right)?;
+        text(
+            name,
+            (x0 + t_at + cell / 2, y0 + 2 * cell + 14),
+            14,
+            HPos::Center,
+        )?;
+        let row_total = (cells[t][0] + cells[t][1]).max(1) as f64;
+        for (p, &count) in cells[t].iter().enumerate() {
+            let share = count as f64 / row_total;
+            let base = if t == p {
+                RGBColor(0x2a, 0x9d, 0x8f)
+            } else {
+                RGBColor(0xe7, 0x6f, 0x51)
+            };
+            let shade = |b: u8| (255.0 - (255.0 - b as f64) * share) as u8;
+            let fill = RGBColor(shade(base.0), shade(base.1), shade(base.2));
+            let (cx, cy) = (x0 + p as i32 * cell, y0 + t_at);
+            area.draw(&Rectangle::new(
+                [(cx, cy), (cx + cell - 3, cy + cell - 3)],
+                fill.filled(),
+            ))
+            .map_err(|e| Error::Plot {
+                figure: "confusion matrices".into(),
+                reason: e.to_string(),
+            })?;
+            let middle = (cx + cell / 2, cy + cell / 2);
+            text(
+                &count.to_string(),
+                (middle.0, middle.1 - 10),
+                20,
+                HPos::Center,
+            )?;
+            let percent = format!("{:.0}%", share * 100.0);
+            text(&percent, (middle.0, middle.1 + 14), 14, HPos::Center)?;
+        }
+    }
+    Ok(())
 }
 
 /// A linear model's weights drawn as an image (`side x side`, one weight per pixel, enlarged):
@@ -399,14 +451,7 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
             what: format!("model {:?}", model.kind),
             reason: "it is not linear: it has no weights to draw".into(),
         })?;
-    let side = (weights.len() as f64).sqrt().round() as usize;
-    if side * side != weights.len() || side == 0 {
-        return Err(Error::ShapeMismatch {
-            what: format!("the weights of model {:?}", model.kind),
-            expected: "one per pixel of a square image".into(),
-            found: format!("it has {}", weights.len()),
-        });
-    }
+    let side = square_side(model, weights.len())?;
     let mut magnitudes: Vec<f64> = weights.iter().map(|w| w.abs()).collect();
     magnitudes.sort_by(|a, b| a.total_cmp(b));
     let scale = magnitudes[(magnitudes.len() * 99 / 100).min(magnitudes.len() - 1)].max(1e-300);
@@ -414,32 +459,14 @@ pub fn coefficient_image(model: &Model) -> Result<Figure> {
     let (pic, bar) = (side as u32 * zoom, 24u32);
     let (width, height) = (pic + 140, pic + 90);
     let mut canvas = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
-    let color = |v: f64| -> Rgb<u8> {
-        let t = (v / scale).clamp(-1.0, 1.0);
-        let (base, t) = if t >= 0.0 {
-            ((0xe7, 0x6f, 0x51), t)
-        } else {
-            ((0x2a, 0x9d, 0x8f), -t)
-        };
-        let mix = |b: u8| (255.0 - (255.0 - b as f64) * t) as u8;
-        Rgb([mix(base.0), mix(base.1), mix(base.2)])
-    };
     let (left, top) = (20u32, 60u32);
-    for (i, &w) in weights.iter().enumerate() {
-        let (x, y) = ((i % side) as u32, (i / side) as u32);
-        let c = color(w);
-        for dy in 0..zoom {
-            for dx in 0..zoom {
-                canvas.put_pixel(left + x * zoom + dx, top + y * zoom + dy, c);
-            }
-        }
-    }
-    // The colour bar: +scale at the top, -scale at the bottom.
     let bar_left = left + pic + 20;
+    paint_weights(&mut canvas, weights, side, zoom, (left, top), scale);
+    // The colour bar: +scale at the top, -scale at the bottom.
     for y in 0..pic {
         let v = scale * (1.0 - 2.0 * y as f64 / pic.max(2) as f64);
         for x in 0..bar {
-            canvas.put_pixel(bar_left + x, top + y, color(v));
+            canvas.put_pixel(bar_left + x, top + y, diverging(v, scale));
         }
     }
     let fail = |e: String| Error::Plot {

@@ -227,163 +227,196 @@ impl<'a> Reader<'a> {
     }
 
     fn run(&mut self) -> std::result::Result<Value, String> {
-        let mut stack: Vec<Value> = Vec::new();
-        let mut memo: HashMap<u32, Value> = HashMap::new();
-        let pop = |stack: &mut Vec<Value>| stack.pop().ok_or_else(|| "empty stack".to_string());
-        let pop_mark = |stack: &mut Vec<Value>| -> std::result::Result<Vec<Value>, String> {
-            let mark = stack
-                .iter()
-                .rposition(|v| matches!(v, Value::Mark))
-                .ok_or("no MARK")?;
-            let items = stack.split_off(mark + 1);
-            stack.pop();
-            Ok(items)
-        };
+        let mut machine = Machine::default();
         loop {
             let op = self.u8()?;
-            match op {
-                0x80 => {
-                    self.u8()?; // PROTO n
-                }
-                b'.' => return pop(&mut stack), // STOP
-                b'(' => stack.push(Value::Mark),
-                b'N' => stack.push(Value::None),
-                0x88 => stack.push(Value::Bool),
-                0x89 => stack.push(Value::Bool),
-                b'K' => {
-                    let v = self.u8()?;
-                    stack.push(Value::Int(v as i64))
-                }
-                b'M' => {
-                    let v = u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes"));
-                    stack.push(Value::Int(v as i64))
-                }
-                b'J' => {
-                    let v = self.u32()? as i32;
-                    stack.push(Value::Int(v as i64))
-                }
-                0x8a => {
-                    // LONG1: a little-endian two's-complement integer of n bytes.
-                    let n = self.u8()? as usize;
-                    let digits = self.take(n)?;
-                    if n > 8 {
-                        return Err(format!("an integer of {n} bytes"));
-                    }
-                    let mut v: i64 = 0;
-                    for (i, &b) in digits.iter().enumerate() {
-                        v |= (b as i64) << (8 * i);
-                    }
-                    if n > 0 && n < 8 && digits[n - 1] & 0x80 != 0 {
-                        v -= 1i64 << (8 * n);
-                    }
-                    stack.push(Value::Int(v))
-                }
-                b'G' => {
-                    self.take(8)?; // BINFLOAT: no float matters in a state dict
-                    stack.push(Value::Float)
-                }
-                b'X' => {
-                    let n = self.u32()? as usize;
-                    let s = String::from_utf8_lossy(self.take(n)?).into_owned();
-                    stack.push(Value::Str(s))
-                }
-                0x8c => {
-                    let n = self.u8()? as usize;
-                    let s = String::from_utf8_lossy(self.take(n)?).into_owned();
-                    stack.push(Value::Str(s))
-                }
-                b'c' => {
-                    let module = self.line()?;
-                    let name = self.line()?;
-                    stack.push(Value::Global(format!("{module}.{name}")))
-                }
-                b')' => stack.push(Value::Tuple(vec![])),
-                b't' => {
-                    let items = pop_mark(&mut stack)?;
-                    stack.push(Value::Tuple(items))
-                }
-                0x85..=0x87 => {
-                    let n = (op - 0x84) as usize;
-                    if stack.len() < n {
-                        return Err("empty stack".into());
-                    }
-                    let items = stack.split_off(stack.len() - n);
-                    stack.push(Value::Tuple(items))
-                }
-                b']' => stack.push(Value::List(vec![])),
-                b'}' => stack.push(Value::Dict(vec![])),
-                b'a' => {
-                    let v = pop(&mut stack)?;
-                    match stack.last_mut() {
-                        Some(Value::List(l)) => l.push(v),
-                        _ => return Err("APPEND to a non-list".into()),
-                    }
-                }
-                b'e' => {
-                    let items = pop_mark(&mut stack)?;
-                    match stack.last_mut() {
-                        Some(Value::List(l)) => l.extend(items),
-                        _ => return Err("APPENDS to a non-list".into()),
-                    }
-                }
-                b's' => {
-                    let v = pop(&mut stack)?;
-                    let k = pop(&mut stack)?;
-                    match stack.last_mut() {
-                        Some(Value::Dict(d)) => d.push((k, v)),
-                        _ => return Err("SETITEM on a non-dict".into()),
-                    }
-                }
-                b'u' => {
-                    let items = pop_mark(&mut stack)?;
-                    if items.len() % 2 != 0 {
-                        return Err("SETITEMS with an odd number of items".into());
-                    }
-                    let mut items = items.into_iter();
-                    match stack.last_mut() {
-                        Some(Value::Dict(d)) => {
-                            while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                                d.push((k, v));
-                            }
-                        }
-                        _ => return Err("SETITEMS on a non-dict".into()),
-                    }
-                }
-                b'q' => {
-                    let id = self.u8()? as u32;
-                    let top = stack.last().ok_or("empty stack")?.clone();
-                    memo.insert(id, top);
-                }
-                b'r' => {
-                    let id = self.u32()?;
-                    let top = stack.last().ok_or("empty stack")?.clone();
-                    memo.insert(id, top);
-                }
-                b'h' | b'j' => {
-                    let id = if op == b'h' {
-                        self.u8()? as u32
-                    } else {
-                        self.u32()?
-                    };
-                    let v = memo.get(&id).ok_or(format!("memo {id} unset"))?.clone();
-                    stack.push(v)
-                }
-                b'Q' => {
-                    let id = pop(&mut stack)?;
-                    stack.push(Value::Persistent(Box::new(id)))
-                }
-                b'R' => {
-                    let args = pop(&mut stack)?;
-                    let callable = pop(&mut stack)?;
-                    stack.push(reduce(callable, args)?)
-                }
-                b'b' => {
-                    // BUILD: a state dict's `_metadata` (version numbers per module): dropped.
-                    pop(&mut stack)?;
-                }
-                other => return Err(format!("unsupported pickle opcode 0x{other:02x}")),
+            if op == b'.' {
+                return machine.pop(); // STOP
+            }
+            if op == 0x80 {
+                self.u8()?; // PROTO n
+                continue;
+            }
+            if let Some(value) = self.literal(op)? {
+                machine.stack.push(value);
+            } else if !machine.container(op)? && !self.memo(op, &mut machine)? {
+                return Err(format!("unsupported pickle opcode 0x{op:02x}"));
             }
         }
+    }
+
+    /// The value a literal opcode pushes (numbers, strings, globals, MARK), or `None` when `op`
+    /// is not one.
+    fn literal(&mut self, op: u8) -> std::result::Result<Option<Value>, String> {
+        Ok(Some(match op {
+            b'(' => Value::Mark,
+            b'N' => Value::None,
+            0x88 | 0x89 => Value::Bool,
+            b'K' => Value::Int(self.u8()? as i64),
+            b'M' => {
+                Value::Int(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")) as i64)
+            }
+            b'J' => Value::Int(self.u32()? as i32 as i64),
+            0x8a => Value::Int(self.long1()?),
+            b'G' => {
+                self.take(8)?; // BINFLOAT: no float matters in a state dict
+                Value::Float
+            }
+            b'X' => {
+                let n = self.u32()? as usize;
+                Value::Str(String::from_utf8_lossy(self.take(n)?).into_owned())
+            }
+            0x8c => {
+                let n = self.u8()? as usize;
+                Value::Str(String::from_utf8_lossy(self.take(n)?).into_owned())
+            }
+            b'c' => {
+                let module = self.line()?;
+                let name = self.line()?;
+                Value::Global(format!("{module}.{name}"))
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// LONG1: a little-endian two's-complement integer of n bytes.
+    fn long1(&mut self) -> std::result::Result<i64, String> {
+        let n = self.u8()? as usize;
+        let digits = self.take(n)?;
+        if n > 8 {
+            return Err(format!("an integer of {n} bytes"));
+        }
+        let mut v: i64 = 0;
+        for (i, &b) in digits.iter().enumerate() {
+            v |= (b as i64) << (8 * i);
+        }
+        if n > 0 && n < 8 && digits[n - 1] & 0x80 != 0 {
+            v -= 1i64 << (8 * n);
+        }
+        Ok(v)
+    }
+
+    /// The memo opcodes (PUT, GET): `false` when `op` is not one.
+    fn memo(&mut self, op: u8, machine: &mut Machine) -> std::result::Result<bool, String> {
+        match op {
+            b'q' | b'r' => {
+                let id = if op == b'q' {
+                    self.u8()? as u32
+                } else {
+                    self.u32()?
+                };
+                let top = machine.stack.last().ok_or("empty stack")?.clone();
+                machine.memo.insert(id, top);
+            }
+            b'h' | b'j' => {
+                let id = if op == b'h' {
+                    self.u8()? as u32
+                } else {
+                    self.u32()?
+                };
+                let v = machine
+                    .memo
+                    .get(&id)
+                    .ok_or(format!("memo {id} unset"))?
+                    .clone();
+                machine.stack.push(v)
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// The pickle machine's state: its stack and its memo.
+#[derive(Default)]
+struct Machine {
+    stack: Vec<Value>,
+    memo: HashMap<u32, Value>,
+}
+
+impl Machine {
+    fn pop(&mut self) -> std::result::Result<Value, String> {
+        self.stack.pop().ok_or_else(|| "empty stack".to_string())
+    }
+
+    /// The items above the topmost MARK, which is removed with them.
+    fn pop_mark(&mut self) -> std::result::Result<Vec<Value>, String> {
+        let mark = self
+            .stack
+            .iter()
+            .rposition(|v| matches!(v, Value::Mark))
+            .ok_or("no MARK")?;
+        let items = self.stack.split_off(mark + 1);
+        self.stack.pop();
+        Ok(items)
+    }
+
+    /// The opcodes that build tuples, lists and dicts, persistent ids, and reduce or build
+    /// objects from what is on the stack: `false` when `op` is not one.
+    fn container(&mut self, op: u8) -> std::result::Result<bool, String> {
+        match op {
+            b')' => self.stack.push(Value::Tuple(vec![])),
+            b't' => {
+                let items = self.pop_mark()?;
+                self.stack.push(Value::Tuple(items))
+            }
+            0x85..=0x87 => {
+                let n = (op - 0x84) as usize;
+                if self.stack.len() < n {
+                    return Err("empty stack".into());
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.stack.push(Value::Tuple(items))
+            }
+            b']' => self.stack.push(Value::List(vec![])),
+            b'}' => self.stack.push(Value::Dict(vec![])),
+            b'a' | b'e' => {
+                let items = if op == b'a' {
+                    vec![self.pop()?]
+                } else {
+                    self.pop_mark()?
+                };
+                match self.stack.last_mut() {
+                    Some(Value::List(l)) => l.extend(items),
+                    _ => return Err("APPEND to a non-list".into()),
+                }
+            }
+            b's' | b'u' => {
+                let items = if op == b's' {
+                    let v = self.pop()?;
+                    vec![self.pop()?, v]
+                } else {
+                    self.pop_mark()?
+                };
+                if items.len() % 2 != 0 {
+                    return Err("SETITEMS with an odd number of items".into());
+                }
+                let mut items = items.into_iter();
+                match self.stack.last_mut() {
+                    Some(Value::Dict(d)) => {
+                        while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                            d.push((k, v));
+                        }
+                    }
+                    _ => return Err("SETITEM on a non-dict".into()),
+                }
+            }
+            b'Q' => {
+                let id = self.pop()?;
+                self.stack.push(Value::Persistent(Box::new(id)))
+            }
+            b'R' => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                self.stack.push(reduce(callable, args)?)
+            }
+            b'b' => {
+                // BUILD: a state dict's `_metadata` (version numbers per module): dropped.
+                self.pop()?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 }
 
