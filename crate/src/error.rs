@@ -235,7 +235,7 @@ pub(crate) trait PolarsContext<T> {
 
 /// Lets `?` turn a polars error into this crate's error in a notebook cell or closure of the
 /// user's own that returns [`Result`]. The crate itself names what it was doing instead
-/// ([`PolarsContext::ctx`]).
+/// (`PolarsContext::ctx`).
 impl From<polars::error::PolarsError> for Error {
     fn from(source: polars::error::PolarsError) -> Self {
         Error::Polars {

@@ -5,7 +5,7 @@
 //! A DataFrame caches its schema in a hash map whose hash seed lives in a `static`, so a schema
 //! cached in one cell cannot be looked up from the next one: `df.column("split")` then fails
 //! although the column is there. Every function of this crate that takes or returns a
-//! DataFrame drops that cache ([`fresh`]), and looks columns up by a plain scan ([`column`]),
+//! DataFrame drops that cache ([`fresh`]), and looks columns up by a plain scan ([`column`](fn@column)),
 //! so tables move between notebook cells safely.
 
 use polars::prelude::*;

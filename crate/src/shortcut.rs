@@ -182,46 +182,8 @@ pub fn matched_test(
         &[columns::PATH, columns::CLASS, "width", "height"],
         "matching on acquisition",
     )?;
-    let paths = frame::strings(facts, columns::PATH)?;
-    let classes = frame::strings(facts, columns::CLASS)?;
-    let subsets = frame::strings(facts, column)?;
-    let widths = frame::floats(facts, "width")?;
-    let heights = frame::floats(facts, "height")?;
-    let (mut normal, mut pneumonia): (Vec<Film>, Vec<Film>) = (Vec::new(), Vec::new());
-    for i in 0..paths.len() {
-        if subset != subsets[i].as_str() || !(widths[i] > 0.0 && heights[i] > 0.0) {
-            continue;
-        }
-        let film = (paths[i].clone(), widths[i], heights[i]);
-        match classes[i].as_str() {
-            "NORMAL" => normal.push(film),
-            "PNEUMONIA" => pneumonia.push(film),
-            _ => {}
-        }
-    }
-    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-    for (a, n) in normal.iter().enumerate() {
-        for (b, p) in pneumonia.iter().enumerate() {
-            let distance = (n.1 / p.1).ln().abs().max((n.2 / p.2).ln().abs());
-            if distance <= tolerance {
-                candidates.push((distance, a, b));
-            }
-        }
-    }
-    candidates.sort_by(|x, y| {
-        x.0.total_cmp(&y.0)
-            .then_with(|| normal[x.1].0.cmp(&normal[y.1].0))
-            .then_with(|| pneumonia[x.2].0.cmp(&pneumonia[y.2].0))
-    });
-    let (mut used_n, mut used_p) = (vec![false; normal.len()], vec![false; pneumonia.len()]);
-    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
-    for (distance, a, b) in candidates {
-        if !used_n[a] && !used_p[b] {
-            used_n[a] = true;
-            used_p[b] = true;
-            pairs.push((distance, a, b));
-        }
-    }
+    let (normal, pneumonia) = films_by_class(facts, column, &subset)?;
+    let pairs = greedy_pairs(&normal, &pneumonia, tolerance);
     let (mut n_path, mut p_path) = (Vec::new(), Vec::new());
     let (mut n_w, mut n_h, mut p_w, mut p_h, mut distances) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -253,6 +215,63 @@ pub fn matched_test(
         table: frame::fresh(&table),
         paths,
     })
+}
+
+/// The NORMAL and PNEUMONIA films of `subset` (by `column`) with a width and height: path,
+/// width, height.
+fn films_by_class(
+    facts: &DataFrame,
+    column: &str,
+    subset: &Subset,
+) -> Result<(Vec<Film>, Vec<Film>)> {
+    let paths = frame::strings(facts, columns::PATH)?;
+    let classes = frame::strings(facts, columns::CLASS)?;
+    let subsets = frame::strings(facts, column)?;
+    let widths = frame::floats(facts, "width")?;
+    let heights = frame::floats(facts, "height")?;
+    let (mut normal, mut pneumonia): (Vec<Film>, Vec<Film>) = (Vec::new(), Vec::new());
+    for i in 0..paths.len() {
+        if *subset != subsets[i].as_str() || !(widths[i] > 0.0 && heights[i] > 0.0) {
+            continue;
+        }
+        let film = (paths[i].clone(), widths[i], heights[i]);
+        match classes[i].as_str() {
+            "NORMAL" => normal.push(film),
+            "PNEUMONIA" => pneumonia.push(film),
+            _ => {}
+        }
+    }
+    Ok((normal, pneumonia))
+}
+
+/// Pairs of one NORMAL and one PNEUMONIA film whose widths and heights are both within
+/// `tolerance` (a log ratio), closest first, each film in one pair at most; ties broken by path
+/// so that the same films give the same pairs. `(distance, normal index, pneumonia index)`.
+fn greedy_pairs(normal: &[Film], pneumonia: &[Film], tolerance: f64) -> Vec<(f64, usize, usize)> {
+    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+    for (a, n) in normal.iter().enumerate() {
+        for (b, p) in pneumonia.iter().enumerate() {
+            let distance = (n.1 / p.1).ln().abs().max((n.2 / p.2).ln().abs());
+            if distance <= tolerance {
+                candidates.push((distance, a, b));
+            }
+        }
+    }
+    candidates.sort_by(|x, y| {
+        x.0.total_cmp(&y.0)
+            .then_with(|| normal[x.1].0.cmp(&normal[y.1].0))
+            .then_with(|| pneumonia[x.2].0.cmp(&pneumonia[y.2].0))
+    });
+    let (mut used_n, mut used_p) = (vec![false; normal.len()], vec![false; pneumonia.len()]);
+    let mut pairs = Vec::new();
+    for (distance, a, b) in candidates {
+        if !used_n[a] && !used_p[b] {
+            used_n[a] = true;
+            used_p[b] = true;
+            pairs.push((distance, a, b));
+        }
+    }
+    pairs
 }
 
 /// Every model of `evaluation` on the subset the match was made in and on its matched part, at

@@ -120,8 +120,8 @@ impl<T: Answer> Exercise<T> {
     }
 
     /// Run the student's answer and say whether it is right. A `todo!()` left in it gives
-    /// [`Outcome::NotDone`], any other panic or an error returned with `?` gives
-    /// [`Outcome::Failed`]; neither ends the kernel.
+    /// [`Verdict::NotDone`], any other panic or an error returned with `?` gives
+    /// [`Verdict::Failed`]; neither ends the kernel.
     pub fn check(&self, answer: impl FnOnce() -> Result<T>) -> Outcome {
         let verdict = match quietly(answer) {
             Ok(Ok(value)) if value.agrees(&self.expected, self.tolerance) => Verdict::Correct {

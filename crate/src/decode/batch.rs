@@ -84,35 +84,16 @@ fn decode_rows(
         "decoding",
     )?;
     let paths = frame::strings(images, columns::PATH)?;
-    let labels: Vec<u32> = frame::column(images, columns::LABEL)?
-        .cast(&DataType::UInt32)
-        .ctx("reading labels")?
-        .u32()
-        .ctx("reading labels")?
-        .iter()
-        .map(|l| l.unwrap_or(0))
-        .collect();
+    let labels = labels_of(images)?;
     let p = width(options, network);
     let key = key(options, network);
 
-    // Rows are keyed by absolute path, in one cache file per dataset folder and setting.
-    let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
-    let root = crate::files::common_folder(&keys);
-    let folder = options.caches().folder();
-    let cached = if options.uses_cache() {
-        crate::cache::Cache::open(&folder, &key, p, &root)
-    } else {
-        crate::cache::Cache::empty(&folder, &key, p, &root)
-    };
-    let stamps: Vec<Option<crate::files::Stamp>> = paths
-        .par_iter()
-        .map(|path| crate::files::Stamp::of(Path::new(path)))
-        .collect();
-    let hits: Vec<Option<usize>> = keys
-        .iter()
-        .zip(&stamps)
-        .map(|(key, stamp)| stamp.as_ref().and_then(|s| cached.find(key, s)))
-        .collect();
+    let Lookup {
+        cached,
+        keys,
+        stamps,
+        hits,
+    } = look_up(&paths, options, &key, p);
     let misses = hits.iter().filter(|h| h.is_none()).count();
 
     // Decode straight into the matrix: one allocation of rows x p, filled in parallel.
@@ -169,6 +150,56 @@ fn decode_rows(
         rejects,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Each row's label (a null reads as 0).
+fn labels_of(images: &DataFrame) -> Result<Vec<u32>> {
+    Ok(frame::column(images, columns::LABEL)?
+        .cast(&DataType::UInt32)
+        .ctx("reading labels")?
+        .u32()
+        .ctx("reading labels")?
+        .iter()
+        .map(|l| l.unwrap_or(0))
+        .collect())
+}
+
+/// The feature cache for these paths and setting, with each row's key, stamp and place in it.
+struct Lookup {
+    cached: crate::cache::Cache,
+    keys: Vec<String>,
+    stamps: Vec<Option<crate::files::Stamp>>,
+    /// The cache row of each path whose file is unchanged since it was cached.
+    hits: Vec<Option<usize>>,
+}
+
+/// Opens the feature cache (an empty one when the options say not to use it) and finds each
+/// path in it. Rows are keyed by absolute path, in one cache file per dataset folder and
+/// setting.
+fn look_up(paths: &[String], options: &DecodeOptions, key: &str, p: usize) -> Lookup {
+    let keys: Vec<String> = paths.iter().map(|p| crate::files::key(p)).collect();
+    let root = crate::files::common_folder(&keys);
+    let folder = options.caches().folder();
+    let cached = if options.uses_cache() {
+        crate::cache::Cache::open(folder, key, p, &root)
+    } else {
+        crate::cache::Cache::empty(folder, key, p, &root)
+    };
+    let stamps: Vec<Option<crate::files::Stamp>> = paths
+        .par_iter()
+        .map(|path| crate::files::Stamp::of(Path::new(path)))
+        .collect();
+    let hits = keys
+        .iter()
+        .zip(&stamps)
+        .map(|(key, stamp)| stamp.as_ref().and_then(|s| cached.find(key, s)))
+        .collect();
+    Lookup {
+        cached,
+        keys,
+        stamps,
+        hits,
+    }
 }
 
 /// Drops the rows that failed, moving the others up (in place: no second matrix). Returns the

@@ -15,7 +15,7 @@ use crate::reject::RejectReason;
 
 pub(crate) type Decoding<T> = std::result::Result<T, RejectReason>;
 
-/// Decodes one file to a `size x size` grayscale image (0-255), as [`features`] does for each row.
+/// Decodes one file to a `size x size` grayscale image (0-255), as [`features`](fn@super::features) does for each row.
 pub fn decode_file(path: impl AsRef<Path>, options: &DecodeOptions) -> Result<GrayImage> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| crate::error::Error::io(path, e))?;

@@ -49,7 +49,7 @@ pub struct Features {
 }
 
 impl Features {
-    /// What a call to [`features`] did, as a one-row table: rows, features per row, the
+    /// What a call to [`features`](fn@super::features) did, as a one-row table: rows, features per row, the
     /// matrix's size in memory, rows decoded now and loaded from the cache, files rejected,
     /// seconds. A `Features` at the end of a notebook cell shows it.
     pub fn overview(&self) -> Result<DataFrame> {
@@ -105,7 +105,7 @@ impl Features {
         key(&self.options, self.network)
     }
     /// The pretrained network the rows are embeddings of (`decode::embeddings`); `None` when
-    /// they are pixels ([`features`]).
+    /// they are pixels ([`features`](fn@super::features)).
     pub fn network(&self) -> Option<&str> {
         self.network.map(|(name, _)| name)
     }
@@ -269,7 +269,7 @@ pub(crate) fn rejects_frame(rejects: &[Reject]) -> Result<DataFrame> {
     Ok(frame::fresh(&df))
 }
 
-/// Turns decoded pixels (0-255) into feature values in [0, 1], as every row of [`features`]
+/// Turns decoded pixels (0-255) into feature values in [0, 1], as every row of [`features`](fn@super::features)
 /// is made: `v / 255` in `f32`, as the report's `decode_image` divided by 255.
 ///
 /// ```

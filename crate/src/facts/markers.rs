@@ -159,39 +159,9 @@ pub(super) fn read_markers<R: std::io::Read + std::io::Seek>(
             }
             0xE1 if body.starts_with(b"Exif\0") => found.exif = true,
             0xE2 if body.starts_with(b"ICC_PROFILE\0") => found.icc = true,
-            0xDB => {
-                let mut at = 0;
-                while at < body.len() {
-                    let (precision, id) = (body[at] >> 4, (body[at] & 0x0F) as usize);
-                    let size = if precision == 0 { 1 } else { 2 };
-                    let Some(values) = body.get(at + 1..at + 1 + 64 * size) else {
-                        break;
-                    };
-                    let mut table = [0u16; 64];
-                    for (k, natural) in ZIGZAG.iter().enumerate() {
-                        table[*natural] = if size == 1 {
-                            values[k] as u16
-                        } else {
-                            u16::from_be_bytes([values[2 * k], values[2 * k + 1]])
-                        };
-                    }
-                    if let Some(slot) = tables.get_mut(id) {
-                        *slot = Some(table);
-                    }
-                    at += 1 + 64 * size;
-                }
-            }
+            0xDB => read_quantization_tables(&body, &mut tables),
             _ => {
-                // A frame header: precision, height, width, components, then per component
-                // its id, sampling factors (h << 4 | v) and quantization table.
-                let components = *body.get(5).unwrap_or(&0) as usize;
-                let sampling: Vec<(u8, u8, usize)> = (0..components)
-                    .filter_map(|c| {
-                        let at = 6 + 3 * c;
-                        let hv = *body.get(at + 1)?;
-                        Some((hv >> 4, hv & 0x0F, *body.get(at + 2)? as usize & 3))
-                    })
-                    .collect();
+                let sampling = frame_sampling(&body);
                 if let Some(&(_, _, table)) = sampling.first() {
                     luma_table = table;
                 }
@@ -201,6 +171,43 @@ pub(super) fn read_markers<R: std::io::Read + std::io::Seek>(
     }
     found.quality = tables[luma_table].as_ref().map(estimate_quality);
     Ok(found)
+}
+
+/// The quantization tables of a DQT segment, each in natural (row) order, into their slots.
+fn read_quantization_tables(body: &[u8], tables: &mut [Option<[u16; 64]>; 4]) {
+    let mut at = 0;
+    while at < body.len() {
+        let (precision, id) = (body[at] >> 4, (body[at] & 0x0F) as usize);
+        let size = if precision == 0 { 1 } else { 2 };
+        let Some(values) = body.get(at + 1..at + 1 + 64 * size) else {
+            break;
+        };
+        let mut table = [0u16; 64];
+        for (k, natural) in ZIGZAG.iter().enumerate() {
+            table[*natural] = if size == 1 {
+                values[k] as u16
+            } else {
+                u16::from_be_bytes([values[2 * k], values[2 * k + 1]])
+            };
+        }
+        if let Some(slot) = tables.get_mut(id) {
+            *slot = Some(table);
+        }
+        at += 1 + 64 * size;
+    }
+}
+
+/// A frame header's components: precision, height, width, components, then per component its
+/// id, sampling factors (h << 4 | v) and quantization table; returned as `(h, v, table)`.
+fn frame_sampling(body: &[u8]) -> Vec<(u8, u8, usize)> {
+    let components = *body.get(5).unwrap_or(&0) as usize;
+    (0..components)
+        .filter_map(|c| {
+            let at = 6 + 3 * c;
+            let hv = *body.get(at + 1)?;
+            Some((hv >> 4, hv & 0x0F, *body.get(at + 2)? as usize & 3))
+        })
+        .collect()
 }
 
 /// The usual name of a frame's subsampling, from each component's `(h, v, table)`.

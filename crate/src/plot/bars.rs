@@ -1,5 +1,6 @@
 //! Bar charts: images per subset (and later classes per subset, grouped or stacked).
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -86,37 +87,8 @@ impl BarChart {
                 .map_err(|e| e.to_string())?;
             return Ok(());
         }
-        let group = 0.8;
-        let width = group / k as f64;
         for (s, series) in self.series.iter().enumerate() {
-            let left = |i: usize| i as f64 - group / 2.0 + s as f64 * width;
-            let bars = series.values.iter().enumerate().map(|(i, &v)| {
-                let color = series.colors.get(i).copied().unwrap_or(BLACK);
-                Rectangle::new(
-                    [(left(i) + 0.02, 0.0), (left(i) + width - 0.02, v)],
-                    color.filled(),
-                )
-            });
-            let drawn = chart.draw_series(bars).map_err(|e| e.to_string())?;
-            if k > 1 {
-                let color = series.colors.first().copied().unwrap_or(BLACK);
-                drawn.label(series.name.as_str()).legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
-                });
-            }
-            let value_style = (FONT, 13)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Bottom));
-            chart
-                .draw_series(series.values.iter().enumerate().map(|(i, &v)| {
-                    Text::new(
-                        format!("{v:.0}"),
-                        (left(i) + width / 2.0, v + y_max * 0.01),
-                        value_style.clone(),
-                    )
-                }))
-                .map_err(|e| e.to_string())?;
+            draw_bars(&mut chart, series, s, k, y_max)?;
         }
         if k > 1 {
             chart
@@ -130,6 +102,48 @@ impl BarChart {
         }
         Ok(())
     }
+}
+
+/// One series' bars (the `s`-th of `k` side by side in each category's 0.8 wide group), their
+/// values above them, and its legend entry when there are several series.
+fn draw_bars<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    series: &BarSeries,
+    s: usize,
+    k: usize,
+    y_max: f64,
+) -> Result<(), String> {
+    let group = 0.8;
+    let width = group / k as f64;
+    let left = |i: usize| i as f64 - group / 2.0 + s as f64 * width;
+    let bars = series.values.iter().enumerate().map(|(i, &v)| {
+        let color = series.colors.get(i).copied().unwrap_or(BLACK);
+        Rectangle::new(
+            [(left(i) + 0.02, 0.0), (left(i) + width - 0.02, v)],
+            color.filled(),
+        )
+    });
+    let drawn = chart.draw_series(bars).map_err(|e| e.to_string())?;
+    if k > 1 {
+        let color = series.colors.first().copied().unwrap_or(BLACK);
+        drawn
+            .label(series.name.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled()));
+    }
+    let value_style = (FONT, 13)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    chart
+        .draw_series(series.values.iter().enumerate().map(|(i, &v)| {
+            Text::new(
+                format!("{v:.0}"),
+                (left(i) + width / 2.0, v + y_max * 0.01),
+                value_style.clone(),
+            )
+        }))
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// Images per subset, as the report's first bar chart.

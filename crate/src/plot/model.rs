@@ -2,6 +2,7 @@
 //! the linear model's weights drawn as an image.
 
 use image::{Rgb, RgbImage};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -101,42 +102,8 @@ impl LineChart {
                     Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
                 });
         }
-        let y_span = self.y_range.1 - self.y_range.0;
         for (k, mark) in self.marks.iter().enumerate() {
-            // Labels right of their mark, or left of it in the right third (so they stay inside
-            // the plot); a vertical line's label one step lower per mark, so that close
-            // thresholds do not write over each other.
-            let right_third = mark.x > self.x_range.0 + 0.66 * x_span;
-            let style = (FONT, 14).into_font().color(&BLACK).pos(Pos::new(
-                if right_third { HPos::Right } else { HPos::Left },
-                VPos::Bottom,
-            ));
-            let label_at = if mark.vertical {
-                chart
-                    .draw_series(LineSeries::new(
-                        [(mark.x, self.y_range.0), (mark.x, self.y_range.1)],
-                        BLACK.mix(0.55).stroke_width(1),
-                    ))
-                    .map_err(|e| e.to_string())?;
-                (mark.x, self.y_range.0 + (0.95 - 0.07 * k as f64) * y_span)
-            } else {
-                chart
-                    .draw_series(std::iter::once(Circle::new(
-                        (mark.x, mark.y),
-                        6,
-                        BLACK.filled(),
-                    )))
-                    .map_err(|e| e.to_string())?;
-                let below_top = mark.y.min(self.y_range.0 + 0.93 * y_span);
-                (mark.x, below_top)
-            };
-            chart
-                .draw_series(std::iter::once(Text::new(
-                    format!(" {} ", mark.label),
-                    label_at,
-                    style,
-                )))
-                .map_err(|e| e.to_string())?;
+            self.draw_mark(&mut chart, k, mark)?;
         }
         chart
             .configure_series_labels()
@@ -146,6 +113,52 @@ impl LineChart {
             .label_font((FONT, 14))
             .draw()
             .map_err(|e| e.to_string())
+    }
+
+    /// The `k`-th mark: a vertical line or a dot, and its label. Labels go right of their mark,
+    /// or left of it in the right third (so they stay inside the plot); a vertical line's label
+    /// one step lower per mark, so that close thresholds do not write over each other.
+    fn draw_mark<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        k: usize,
+        mark: &Mark,
+    ) -> std::result::Result<(), String> {
+        let (x_span, y_span) = (
+            self.x_range.1 - self.x_range.0,
+            self.y_range.1 - self.y_range.0,
+        );
+        let right_third = mark.x > self.x_range.0 + 0.66 * x_span;
+        let style = (FONT, 14).into_font().color(&BLACK).pos(Pos::new(
+            if right_third { HPos::Right } else { HPos::Left },
+            VPos::Bottom,
+        ));
+        let label_at = if mark.vertical {
+            chart
+                .draw_series(LineSeries::new(
+                    [(mark.x, self.y_range.0), (mark.x, self.y_range.1)],
+                    BLACK.mix(0.55).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+            (mark.x, self.y_range.0 + (0.95 - 0.07 * k as f64) * y_span)
+        } else {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (mark.x, mark.y),
+                    6,
+                    BLACK.filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+            (mark.x, mark.y.min(self.y_range.0 + 0.93 * y_span))
+        };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!(" {} ", mark.label),
+                label_at,
+                style,
+            )))
+            .map_err(|e| e.to_string())?;
+        Ok(())
     }
 }
 

@@ -200,7 +200,7 @@ fn class_names(classes: &[String]) -> Vec<String> {
 }
 
 /// Image widths against heights, a point per image coloured by class: the report's size plot.
-/// Takes the table from [`crate::decode::facts`]; images whose header could not be read are
+/// Takes the table from [`crate::facts::facts`]; images whose header could not be read are
 /// left out.
 pub fn image_sizes(facts: &DataFrame) -> Result<Figure> {
     frame::require(
@@ -299,7 +299,7 @@ pub fn size_histogram(facts: &DataFrame, column: &str, bins: usize) -> Result<Fi
 }
 
 /// The report's min/max/mean/std of a size (`width` or `height`) per subset, as grouped bars.
-/// Takes the table from [`crate::decode::size_stats`].
+/// Takes the table from [`crate::facts::size_stats`].
 pub fn size_stats_per_subset(stats: &DataFrame, dimension: &str) -> Result<Figure> {
     let group = crate::subset::column_of(stats, "size statistics")?;
     let names = ["min", "max", "mean", "std"];

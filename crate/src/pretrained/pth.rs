@@ -85,10 +85,37 @@ fn parse(bytes: &[u8]) -> std::result::Result<HashMap<String, Weight>, String> {
         .map(|(_, t)| (t.storage.as_str(), t.element_size))
         .collect();
 
-    // The storages, one after another, each after its element count.
-    let mut storages: HashMap<&str, (usize, usize)> = HashMap::new();
-    let mut at = r.at;
-    for key in &keys {
+    let storages = storage_spans(bytes, r.at, &keys, &element_size)?;
+    let mut weights = HashMap::new();
+    for (name, t) in tensors {
+        if !t.is_f32 {
+            continue; // batch norm's num_batches_tracked (int64): not a weight
+        }
+        let span = *storages
+            .get(t.storage.as_str())
+            .ok_or_else(|| format!("{name}: storage {} is missing", t.storage))?;
+        let data = gather(bytes, &name, &t, span)?;
+        weights.insert(
+            name,
+            Weight {
+                shape: t.shape,
+                data,
+            },
+        );
+    }
+    Ok(weights)
+}
+
+/// Where each storage's values start and how many it holds: the storages follow the pickles
+/// (from `at`) one after another, each after its element count.
+fn storage_spans<'k>(
+    bytes: &[u8],
+    mut at: usize,
+    keys: &'k [String],
+    element_size: &HashMap<&str, usize>,
+) -> std::result::Result<HashMap<&'k str, (usize, usize)>, String> {
+    let mut storages = HashMap::new();
+    for key in keys {
         let count = bytes
             .get(at..at + 8)
             .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
@@ -100,61 +127,54 @@ fn parse(bytes: &[u8]) -> std::result::Result<HashMap<String, Weight>, String> {
             .and_then(|n| n.checked_add(at))
             .filter(|&end| end <= bytes.len())
             .ok_or_else(|| format!("the file ends inside storage {key}"))?;
-        storages.insert(key, (at, count));
+        storages.insert(key.as_str(), (at, count));
         at = end;
     }
+    Ok(storages)
+}
 
-    let mut weights = HashMap::new();
-    for (name, t) in tensors {
-        if !t.is_f32 {
-            continue; // batch norm's num_batches_tracked (int64): not a weight
-        }
-        let (start, count) = *storages
-            .get(t.storage.as_str())
-            .ok_or_else(|| format!("{name}: storage {} is missing", t.storage))?;
-        // Some tensors are stored strided (the stem's weights channels-last, as converted from
-        // TensorFlow): gather them into row-major order.
-        let numel: usize = t.shape.iter().product();
-        let last = t.offset
-            + t.shape
+/// Tensor `t`'s float32 values in row-major order, from its storage at `(start, count)`. Some
+/// tensors are stored strided (the stem's weights channels-last, as converted from TensorFlow):
+/// they are gathered.
+fn gather(
+    bytes: &[u8],
+    name: &str,
+    t: &Tensor,
+    (start, count): (usize, usize),
+) -> std::result::Result<Vec<f32>, String> {
+    let numel: usize = t.shape.iter().product();
+    let last = t.offset
+        + t.shape
+            .iter()
+            .zip(&t.stride)
+            .map(|(d, s)| d.saturating_sub(1) * s)
+            .sum::<usize>();
+    if t.shape.len() != t.stride.len() || (numel > 0 && last >= count) {
+        return Err(format!("{name}: goes past the end of its storage"));
+    }
+    let value = |i: usize| {
+        let b = &bytes[start + i * 4..start + i * 4 + 4];
+        f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    };
+    let mut data = Vec::with_capacity(numel);
+    let mut index = vec![0usize; t.shape.len()];
+    for _ in 0..numel {
+        let at = t.offset
+            + index
                 .iter()
                 .zip(&t.stride)
-                .map(|(d, s)| d.saturating_sub(1) * s)
+                .map(|(i, s)| i * s)
                 .sum::<usize>();
-        if t.shape.len() != t.stride.len() || (numel > 0 && last >= count) {
-            return Err(format!("{name}: goes past the end of its storage"));
-        }
-        let value = |i: usize| {
-            let b = &bytes[start + i * 4..start + i * 4 + 4];
-            f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-        };
-        let mut data = Vec::with_capacity(numel);
-        let mut index = vec![0usize; t.shape.len()];
-        for _ in 0..numel {
-            let at = t.offset
-                + index
-                    .iter()
-                    .zip(&t.stride)
-                    .map(|(i, s)| i * s)
-                    .sum::<usize>();
-            data.push(value(at));
-            for d in (0..index.len()).rev() {
-                index[d] += 1;
-                if index[d] < t.shape[d] {
-                    break;
-                }
-                index[d] = 0;
+        data.push(value(at));
+        for d in (0..index.len()).rev() {
+            index[d] += 1;
+            if index[d] < t.shape[d] {
+                break;
             }
+            index[d] = 0;
         }
-        weights.insert(
-            name,
-            Weight {
-                shape: t.shape,
-                data,
-            },
-        );
     }
-    Ok(weights)
+    Ok(data)
 }
 
 /// A pickled value, as far as a state dict needs.

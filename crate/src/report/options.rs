@@ -7,7 +7,7 @@ use crate::progress::Progress;
 use crate::split::ResplitOptions;
 use crate::train::TrainOptions;
 
-/// Settings of [`build`].
+/// Settings of [`build`](super::build).
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
     /// A split file to reuse (from `xray-lab split`); default: a resplit with `resplit`.

@@ -31,7 +31,7 @@ pub struct ShortcutSummary {
     pub occlusion_settings: [usize; 3],
 }
 
-/// The shortcut section as tables and maps, made by [`Run::shortcut`].
+/// The shortcut section as tables and maps, made by [`Run::shortcut`](super::Run::shortcut).
 pub struct Shortcut {
     /// The header facts per class.
     pub acquisition: DataFrame,

@@ -57,7 +57,7 @@ pub use crate::split::SplitCheck;
 pub struct SkippedFile {
     /// The file.
     pub path: PathBuf,
-    /// Why ([`load::SkipReason`] as text).
+    /// Why ([`load::SkipReason`](crate::load::SkipReason) as text).
     pub reason: String,
 }
 
@@ -74,7 +74,7 @@ pub struct ModelRow {
     pub fit_seconds: f64,
 }
 
-/// What [`build`] and [`train`] wrote and measured; saved as `metrics.json` (one schema for both).
+/// What [`build`](super::build) and [`train`] wrote and measured; saved as `metrics.json` (one schema for both).
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// The dataset root.

@@ -18,7 +18,7 @@ use crate::frame;
 /// The split every later notebook and command starts from: the file named by `$XRAY_LAB_SPLIT`
 /// when it is set (an exact split shared by someone else), else [`resplit`] with the defaults
 /// (seed 42, stratified, grouped by patient and by file content). Either way the result is
-/// checked with [`check_leakage`]: no path, file content or patient in two subsets.
+/// checked with [`check_leakage`](super::check_leakage): no path, file content or patient in two subsets.
 pub fn default_split(dataset: &crate::load::Dataset) -> Result<DataFrame> {
     split_with(
         dataset,
@@ -29,7 +29,7 @@ pub fn default_split(dataset: &crate::load::Dataset) -> Result<DataFrame> {
 
 /// The one split recipe behind every entry point (`xray-lab split`, `train`, `report`, and
 /// [`default_split`] in the notebooks): the split `file` when one is given, else [`resplit`]
-/// with `options`; then [`check_leakage`]. Returns the image table with its `subset` column.
+/// with `options`; then [`check_leakage`](super::check_leakage). Returns the image table with its `subset` column.
 pub fn split_with(
     dataset: &crate::load::Dataset,
     file: Option<&Path>,
@@ -41,7 +41,7 @@ pub fn split_with(
 /// What the leak checks of a split found: how many images were hashed, how many files have an
 /// identical twin (kept in one subset), how many patients have several images (kept in one
 /// subset when grouping by patient), and how many images leak (0 unless the split came from a
-/// file and [`check_leakage`] was not asked to fail).
+/// file and [`check_leakage`](super::check_leakage) was not asked to fail).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SplitCheck {
     /// Images whose content was hashed.

@@ -37,7 +37,7 @@ pub enum ValFolder {
     Keep,
 }
 
-/// Options of [`resplit`]; see the module docs for the defaults and why.
+/// Options of [`resplit`](super::resplit); see the module docs for the defaults and why.
 #[derive(Debug, Clone)]
 pub struct ResplitOptions {
     pub(super) test: Option<Amount>,

@@ -43,9 +43,9 @@ fn resolve(
 /// Returns `images` with a `subset` column. Disjoint by construction (each row gets one subset),
 /// exact in size (see the module docs for the grouped case), and the same for the same seed.
 /// Identical files always stay together, whatever their names: their contents are hashed (a
-/// `content_hash` column is used when the table has one, see [`add_content_hash`]; else the
+/// `content_hash` column is used when the table has one, see [`add_content_hash`](super::add_content_hash); else the
 /// hashes are read from the cache or computed, about a second per GB, and added as that column,
-/// so that [`leaks`] checks them without reading a file again).
+/// so that [`leaks`](super::leaks) checks them without reading a file again).
 /// Errors when the requested sizes do not fit the pool (they would empty the training set).
 pub fn resplit(images: &DataFrame, options: &ResplitOptions) -> Result<DataFrame> {
     let rows = read_rows(

@@ -43,7 +43,7 @@ pub struct Scored {
     pub paths: Vec<String>,
 }
 
-/// The result of [`evaluate`]: the models and their scores on every subset.
+/// The result of [`evaluate`](super::evaluate): the models and their scores on every subset.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     /// The trained models, in the order of the table.

@@ -29,7 +29,7 @@ pub enum Input {
         /// The projection, fitted on the training images.
         pca: linear::Pca,
     },
-    /// File facts from the header ([`FACTS`]): the shortcut check.
+    /// File facts from the header ([`FACTS`](super::FACTS)): the shortcut check.
     Facts,
     /// A pretrained network's embedding of the image (`decode::embeddings`, cargo feature
     /// `pretrained`).
