@@ -64,6 +64,40 @@ impl Output {
     }
 }
 
+/// Block `i` of the network, from its weights: `(input channels, kernel, stride, expansion,
+/// output channels)`. An expansion (1x1) unless the expansion is 1, the depthwise convolution,
+/// the projection (1x1), and a residual sum when the shape stays the same.
+fn block(
+    take: &mut impl FnMut(&str, &[usize]) -> Result<Vec<f32>>,
+    i: usize,
+    (channels, kernel, stride, expand, out): (usize, usize, usize, usize, usize),
+) -> Result<Block> {
+    let p = format!("_blocks.{i}.");
+    let inner = channels * expand;
+    let expand_layer = if expand != 1 {
+        let w = take(&format!("{p}_expand_conv.weight"), &[inner, channels, 1, 1])?;
+        let (scale, shift) = batch_norm(take, &format!("{p}_bn0"), inner)?;
+        Some(Pointwise::new(w, &scale, shift, inner, channels))
+    } else {
+        None
+    };
+    let w = take(
+        &format!("{p}_depthwise_conv.weight"),
+        &[inner, 1, kernel, kernel],
+    )?;
+    let (scale, shift) = batch_norm(take, &format!("{p}_bn1"), inner)?;
+    let depthwise = Depthwise::new(&w, &scale, shift, inner, kernel, stride);
+    let w = take(&format!("{p}_project_conv.weight"), &[out, inner, 1, 1])?;
+    let (scale, shift) = batch_norm(take, &format!("{p}_bn2"), out)?;
+    let project = Pointwise::new(w, &scale, shift, out, inner);
+    Ok(Block {
+        expand: expand_layer,
+        depthwise,
+        project,
+        residual: stride == 1 && channels == out,
+    })
+}
+
 impl Network {
     /// Reads the weights from where the set-up puts them ([`weights_path`]).
     pub fn from_cache() -> Result<Network> {
@@ -123,32 +157,9 @@ impl Network {
         let mut channels = 32;
         for (repeats, kernel, stride, expand, out) in STAGES {
             for r in 0..repeats {
-                let i = blocks.len();
-                let p = format!("_blocks.{i}.");
-                let inner = channels * expand;
-                let expand_layer = if expand != 1 {
-                    let w = take(&format!("{p}_expand_conv.weight"), &[inner, channels, 1, 1])?;
-                    let (scale, shift) = batch_norm(&mut take, &format!("{p}_bn0"), inner)?;
-                    Some(Pointwise::new(w, &scale, shift, inner, channels))
-                } else {
-                    None
-                };
-                let w = take(
-                    &format!("{p}_depthwise_conv.weight"),
-                    &[inner, 1, kernel, kernel],
-                )?;
-                let (scale, shift) = batch_norm(&mut take, &format!("{p}_bn1"), inner)?;
                 let stride = if r == 0 { stride } else { 1 };
-                let depthwise = Depthwise::new(&w, &scale, shift, inner, kernel, stride);
-                let w = take(&format!("{p}_project_conv.weight"), &[out, inner, 1, 1])?;
-                let (scale, shift) = batch_norm(&mut take, &format!("{p}_bn2"), out)?;
-                let project = Pointwise::new(w, &scale, shift, out, inner);
-                blocks.push(Block {
-                    expand: expand_layer,
-                    depthwise,
-                    project,
-                    residual: stride == 1 && channels == out,
-                });
+                let shape = (channels, kernel, stride, expand, out);
+                blocks.push(block(&mut take, blocks.len(), shape)?);
                 channels = out;
             }
         }

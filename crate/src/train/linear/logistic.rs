@@ -162,22 +162,7 @@ impl LogisticRegression {
         };
         let mean = column_means(x);
         let inv_scale = if parameters.standardize {
-            let mut var = vec![0.0f64; p];
-            for i in 0..n {
-                for ((v, &x), m) in var.iter_mut().zip(x.row(i)).zip(&mean) {
-                    *v += (x as f64 - m).powi(2);
-                }
-            }
-            var.iter()
-                .map(|v| {
-                    let sd = (v / n as f64).sqrt();
-                    if sd > 0.0 {
-                        1.0 / sd
-                    } else {
-                        1.0
-                    }
-                })
-                .collect()
+            inverse_deviations(x, &mean)
         } else {
             vec![1.0; p]
         };
@@ -302,4 +287,25 @@ impl LogisticRegression {
             .map(|z| 1.0 / (1.0 + (-z).exp()))
             .collect())
     }
+}
+
+/// One over each column's (population) standard deviation, 1 for a constant column: what
+/// `standardize` divides the features by.
+fn inverse_deviations(x: &Samples, mean: &[f64]) -> Vec<f64> {
+    let mut var = vec![0.0f64; x.cols()];
+    for i in 0..x.rows() {
+        for ((v, &x), m) in var.iter_mut().zip(x.row(i)).zip(mean) {
+            *v += (x as f64 - m).powi(2);
+        }
+    }
+    var.iter()
+        .map(|v| {
+            let sd = (v / x.rows() as f64).sqrt();
+            if sd > 0.0 {
+                1.0 / sd
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
