@@ -33,6 +33,9 @@ struct Row {
     facts: Option<ImageFacts>,
     pixels: Option<(Vec<u8>, Intensity)>,
     error: Option<String>,
+    /// The file could not be read at all (missing, permissions, a mount gone): an I/O failure
+    /// a retry may cure, unlike a file that reads but does not decode.
+    unreadable: bool,
 }
 
 fn row_of(
@@ -47,6 +50,7 @@ fn row_of(
                 facts: None,
                 pixels: None,
                 error: Some(reason.to_string()),
+                unreadable: true,
             }
         }
     };
@@ -57,11 +61,13 @@ fn row_of(
                 facts: Some(facts),
                 pixels: None,
                 error: None,
+                unreadable: false,
             },
             Err(reason) => Row {
                 facts: None,
                 pixels: None,
                 error: Some(reason.to_string()),
+                unreadable: false,
             },
         };
     }
@@ -79,6 +85,7 @@ fn row_of(
         facts: facts.ok(),
         pixels: decoded.ok(),
         error,
+        unreadable: false,
     }
 }
 
@@ -145,6 +152,11 @@ fn to_python<'py>(
     set_column(&out, &rows, "min", |r| stats(r).map(|s| s.min))?;
     set_column(&out, &rows, "max", |r| stats(r).map(|s| s.max))?;
     set_column(&out, &rows, columns::ERROR, |r| r.error.clone())?;
+    // Not a column of the table: what `on_error` tells I/O failures from undecodable files by.
+    out.set_item(
+        "unreadable",
+        rows.iter().map(|r| r.unreadable).collect::<Vec<_>>(),
+    )?;
     Ok(out)
 }
 

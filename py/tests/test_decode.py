@@ -204,3 +204,23 @@ def test_the_package_takes_its_defaults_and_columns_from_the_crate(real_sample):
     assert table.column_names[0] == xray_lab.columns.FEATURES
     assert table.column_names[-1] == xray_lab.columns.ERROR
     assert xray_lab.facts(files(real_sample)[:2]).schema == xray_lab.schema(pixels=False)
+
+
+def test_on_error_chooses_what_a_bad_file_becomes(real_sample, tmp_path):
+    good = files(real_sample)[0]
+    truncated = str(real_sample / "val" / "NORMAL" / "truncated.jpeg")
+    gone = str(tmp_path / "gone.jpeg")
+    table = xray_lab.decode([good, truncated, gone])
+    assert table.num_rows == 3 and table.column("error").null_count == 1
+    # "raise": a file that cannot be read at all is an OSError naming it; one that reads but
+    # does not decode stays a row.
+    with pytest.raises(OSError, match="gone.jpeg"):
+        xray_lab.decode([good, truncated, gone], on_error="raise")
+    with pytest.raises(OSError, match="gone.jpeg"):
+        xray_lab.facts([good, gone], on_error="raise")
+    assert xray_lab.decode([good, truncated], on_error="raise").num_rows == 2
+    # "drop": only the files that gave features.
+    dropped = xray_lab.decode([good, truncated, gone], on_error="drop")
+    assert dropped.num_rows == 1 and dropped.column("error").null_count == 1
+    with pytest.raises(ValueError, match="on_error"):
+        xray_lab.decode([good], on_error="skip")

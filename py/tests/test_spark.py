@@ -108,8 +108,17 @@ def test_files_read_by_the_decoder_or_shipped_by_spark_give_the_same_rows(spark,
 
 
 def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
-    decoded = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1)
-    assert spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == "1"
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    before = spark.conf.get(key, None)
+    by_path = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1)
+    check_equal_to_command(as_rows(by_path), expected, real_sample)
+    # Paths alone go in: the session's setting, which every Arrow UDF shares, is left alone.
+    assert spark.conf.get(key, None) == before
+    # Reading content, the batches going in must stay under Arrow's 2 GiB: it is set, and said.
+    with pytest.warns(UserWarning, match="maxRecordsPerBatch"):
+        decoded = xs.with_features(xs.read_images(spark, str(real_sample)), records_per_batch=1,
+                                   read="content")
+    assert spark.conf.get(key) == "1"
     check_equal_to_command(as_rows(decoded), expected, real_sample)
     facts = xs.with_facts(xs.read_images(spark, str(real_sample)), records_per_batch=3)
     assert "features" not in facts.columns and "mean" not in facts.columns
@@ -122,6 +131,27 @@ def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
     for path in expected["rows"]:
         with Image.open(path) as img:
             assert sizes["file:" + path] == (*img.size, img.mode)
+
+
+def test_a_file_gone_before_decoding_fails_the_job_unless_told_otherwise(spark, real_sample,
+                                                                          tmp_path):
+    # A file listed but gone when its task runs (a mount lost, a file deleted): by default the
+    # task fails, so Spark retries it and the job does not "succeed" on I/O error rows; a file
+    # that reads but does not decode (truncated.jpeg, notes.jpeg) stays a row either way.
+    import shutil
+    root = tmp_path / "chest_xray"
+    shutil.copytree(real_sample, root)
+    images = xs.read_images(spark, str(root))
+    gone = sorted((root / "val" / "PNEUMONIA").glob("*.jpeg"))[0]
+    gone.unlink()
+    with pytest.raises(Exception, match=gone.name):
+        xs.with_features(images, read="path").collect()
+    rows = {r["path"]: r["error"] for r in xs.with_features(images, on_error="row").collect()}
+    assert len(rows) == 18 and rows["file:" + str(gone)] is not None
+    kept = xs.with_features(images, features=False, on_error="drop").collect()
+    assert len(kept) == 18 - 3 and all(r["error"] is None for r in kept)
+    with pytest.raises(ValueError, match="on_error"):
+        xs.with_features(images, on_error="ignore")
 
 
 def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):

@@ -10,6 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::*;
 
 use super::figure::{impl_chart, Backend, Chart, Drawn, Figure};
+use super::stems;
 use super::style::FONT;
 use super::style::{class_color, subset_color};
 use crate::error::{Error, Result};
@@ -254,10 +255,10 @@ pub fn report_dashboards(figures: &[(&str, Figure)]) -> Result<Vec<(&'static str
             dashboard(
                 "Dashboard 1: images and classes per subset",
                 pick([
-                    "images_before_and_after",
-                    "images_per_subset",
-                    "classes_per_subset",
-                    "classes_stacked",
+                    stems::IMAGES_BEFORE_AND_AFTER,
+                    stems::IMAGES_PER_SUBSET,
+                    stems::CLASSES_PER_SUBSET,
+                    stems::CLASSES_STACKED,
                 ])?,
                 2,
             )?,
@@ -267,10 +268,10 @@ pub fn report_dashboards(figures: &[(&str, Figure)]) -> Result<Vec<(&'static str
             dashboard(
                 "Dashboard 2: proportions",
                 pick([
-                    "classes_per_subset",
-                    "subset_shares",
-                    "population_graph",
-                    "color_legend",
+                    stems::CLASSES_PER_SUBSET,
+                    stems::SUBSET_SHARES,
+                    stems::POPULATION_GRAPH,
+                    stems::COLOR_LEGEND,
                 ])?,
                 2,
             )?,

@@ -28,6 +28,7 @@ mod lessons;
 mod model;
 mod share;
 mod shortcut;
+pub mod stems;
 mod style;
 mod xy;
 

@@ -4,7 +4,7 @@ use crate::columns;
 use crate::decode::Features;
 use crate::facts;
 use crate::load::Dataset;
-use crate::plot::{self, Figure};
+use crate::plot::{self, stems, Figure};
 use crate::subset::Subset;
 use crate::train::{Evaluation, ModelKind};
 use crate::{split, Result};
@@ -24,18 +24,18 @@ pub fn figures(
 ) -> Result<Vec<(&'static str, Figure)>> {
     let size_stats = facts::size_stats(facts, columns::SUBSET)?;
     let figures: Vec<(&'static str, Figure)> = vec![
-        ("images_per_subset", plot::images_per_subset(images)?),
+        (stems::IMAGES_PER_SUBSET, plot::images_per_subset(images)?),
         (
-            "images_before_and_after",
+            stems::IMAGES_BEFORE_AND_AFTER,
             plot::compare_subsets(&[
                 ("Kaggle folders", &dataset.images),
                 ("after the resplit", images),
             ])?,
         ),
-        ("classes_per_subset", plot::classes_per_subset(images)?),
-        ("classes_stacked", plot::classes_stacked(images)?),
-        ("subset_shares", plot::subset_shares(images)?),
-        ("population_graph", plot::population_graph(images)?),
+        (stems::CLASSES_PER_SUBSET, plot::classes_per_subset(images)?),
+        (stems::CLASSES_STACKED, plot::classes_stacked(images)?),
+        (stems::SUBSET_SHARES, plot::subset_shares(images)?),
+        (stems::POPULATION_GRAPH, plot::population_graph(images)?),
         ("image_sizes", plot::image_sizes(facts)?),
         ("width_histogram", plot::size_histogram(facts, "width", 30)?),
         (
@@ -79,7 +79,7 @@ pub fn figures(
             "coefficients_logistic_regression",
             plot::coefficient_image(evaluation.model(ModelKind::LogisticRegression)?)?,
         ),
-        ("color_legend", plot::color_legend()),
+        (stems::COLOR_LEGEND, plot::color_legend()),
     ];
     Ok(figures)
 }

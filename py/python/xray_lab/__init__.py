@@ -15,7 +15,8 @@ bytes, or an Arrow binary column, and returns an Arrow table::
 null when the file could not be decoded; `mean`, `std`, `min`, `max` are the decoded pixels'
 intensities on the 0-255 scale; `width` ... `progressive` come from the file's header; `error`
 says why a file gave no features (null when it did). A bad file is a row with an error, never an
-exception. `xray_lab.facts(files)` reads the headers alone (no decoding), and
+exception, unless `on_error` says otherwise ("raise": a file that cannot be read at all raises
+`OSError`; "drop": no row). `xray_lab.facts(files)` reads the headers alone (no decoding), and
 `xray_lab.spark` runs the same inside Spark (`mapInArrow`).
 """
 
@@ -27,12 +28,13 @@ from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from . import _native
 from ._native import __version__
 
 __all__ = ["decode", "facts", "decode_batch", "matrix", "patient_ids", "schema", "columns",
-           "DEFAULT_SIZE", "DEFAULT_MAX_PIXELS", "__version__"]
+           "DEFAULT_SIZE", "DEFAULT_MAX_PIXELS", "ON_ERROR", "__version__"]
 
 #: The report's side: 150 x 150 = 22,500 features per image (the crate's default).
 DEFAULT_SIZE: int = _native.DEFAULT_SIZE
@@ -66,6 +68,7 @@ def decode(
     features: bool = True,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     threads: int | None = None,
+    on_error: str = "row",
 ) -> pa.Table:
     """Decodes `files` and returns one row per file, in order (see the module's text).
 
@@ -76,20 +79,24 @@ def decode(
     default is what `xray-lab features` does by default). `features=False` leaves out the
     `features` column (the intensities are still computed from the decoded pixels).
     `threads`: decoding threads (default: one per core; 1 decodes on the calling thread).
+    `on_error`: what a file that gives no features becomes (see `ON_ERROR`): "row" (the
+    default: a row with `error` set), "raise" (an `OSError` when a file cannot be read at all;
+    a file that reads but does not decode is still a row), "drop" (no row).
     """
     return _run(files, size=size, exact=exact, pixels=True, features=features,
-                max_pixels=max_pixels, threads=threads)
+                max_pixels=max_pixels, threads=threads, on_error=on_error)
 
 
-def facts(files, *, threads: int | None = None) -> pa.Table:
+def facts(files, *, threads: int | None = None, on_error: str = "row") -> pa.Table:
     """What each file's header says, without decoding it: width, height, mode, bit_depth,
     format, progressive, and error (null unless the header could not be read). Much faster
-    than `decode`: the image sizes of the report's exploration."""
+    than `decode`: the image sizes of the report's exploration. `on_error` as for `decode`."""
     return _run(files, size=DEFAULT_SIZE, exact=False, pixels=False, features=False,
-                max_pixels=DEFAULT_MAX_PIXELS, threads=threads)
+                max_pixels=DEFAULT_MAX_PIXELS, threads=threads, on_error=on_error)
 
 
-def _run(files, *, size, exact, pixels, features, max_pixels, threads) -> pa.Table:
+def _run(files, *, size, exact, pixels, features, max_pixels, threads, on_error) -> pa.Table:
+    _check_on_error(on_error)
     if threads is None:
         threads = os.cpu_count() or 1
     column = _as_arrow(files)
@@ -99,9 +106,11 @@ def _run(files, *, size, exact, pixels, features, max_pixels, threads) -> pa.Tab
         if any(p is None for p in paths):
             raise ValueError("a path is missing (null)")
         out = _native.decode_paths(paths, pixels=pixels, features=features, **settings)
-        return _table(out, len(paths), size, features, pixels, None)
+        return _handled(_table(out, len(paths), size, features, pixels, None), out, on_error,
+                        paths)
     if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
-        return decode_batch(column, pixels=pixels, features=features, **settings)
+        return decode_batch(column, pixels=pixels, features=features, on_error=on_error,
+                            **settings)
     raise TypeError(f"files must be paths or file contents, not {column.type}")
 
 
@@ -114,10 +123,12 @@ def decode_batch(
     pixels: bool = True,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     threads: int = 1,
+    on_error: str = "row",
 ) -> pa.Table:
     """`decode` (or, with `pixels=False`, `facts`) for one Arrow binary (or large binary)
     array, read in place: what the Spark helpers call on each batch. Null contents are error
-    rows."""
+    rows (bytes in hand cannot fail to be read: `on_error="raise"` keeps them rows too)."""
+    _check_on_error(on_error)
     if isinstance(contents, pa.ChunkedArray):
         contents = contents.combine_chunks()
     n = len(contents)
@@ -136,7 +147,30 @@ def decode_batch(
     out = _native.decode_contents(data, offsets, size=size, exact=exact, max_pixels=max_pixels,
                                   threads=threads, pixels=pixels, features=features)
     nulls = contents.is_null().to_numpy(zero_copy_only=False) if contents.null_count else None
-    return _table(out, n, size, features, pixels, nulls)
+    return _handled(_table(out, n, size, features, pixels, nulls), out, on_error, None)
+
+
+#: What a file that gives no features can become: a row with `error` set; an `OSError` when it
+#: cannot be read at all (missing, no permission, a mount gone: a retry may cure it) while a file
+#: that reads but does not decode stays a row; or no row.
+ON_ERROR = ("row", "raise", "drop")
+
+
+def _check_on_error(on_error: str) -> None:
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {', '.join(map(repr, ON_ERROR))}, "
+                         f"not {on_error!r}")
+
+
+def _handled(table: pa.Table, out: dict, on_error: str, paths) -> pa.Table:
+    if on_error == "raise":
+        for i, unreadable in enumerate(out["unreadable"]):
+            if unreadable:
+                where = paths[i] if paths is not None else f"row {i}"
+                raise OSError(f"{where}: {out[columns.ERROR][i]}")
+    elif on_error == "drop":
+        return table.filter(pa.compute.is_null(table.column(columns.ERROR)))
+    return table
 
 
 def matrix(table: pa.Table) -> np.ndarray:

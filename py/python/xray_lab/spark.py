@@ -12,9 +12,16 @@
 What matters at scale, and what these helpers do about it:
 - **Arrow's 2 GiB limit.** Spark hands `mapInArrow` batches of
   `spark.sql.execution.arrow.maxRecordsPerBatch` rows (default 10,000: 10,000 X-rays of 1 MB
-  would overflow a binary column's 32-bit offsets). `with_features` sets it to
-  `records_per_batch` (default 256) and also caps the rows of each batch it returns, so neither
-  the files going in nor the features coming out come near 2 GiB.
+  would overflow a binary column's 32-bit offsets). Reading by path (local and mounted files),
+  the batches going in hold paths alone and the setting is left as it is; reading `content`,
+  `with_features` sets it to `records_per_batch` (default 256), a session-wide setting, which it
+  says in a warning. It caps the rows of each batch it returns either way, so the features
+  coming out stay under 1 GiB a batch.
+- **Errors the caller chooses** (`on_error`): by default a file that cannot be read at all
+  (missing, no permission, a mount gone, or a path on a file system the decoder cannot open)
+  fails the task, so Spark retries it and a job never "succeeds" on rows of I/O errors; a file
+  that reads but does not decode is a row with `error` set. "row" makes every failure a row,
+  "drop" leaves failed files out.
 - **One thread per Python worker** (`threads=1`): Spark already runs one task per core; the
   decoder then runs on the worker's own thread, with no thread pool that a fork could break.
 - **Columns are read only when needed.** `binaryFile` reads a file's bytes only when `content`
@@ -36,9 +43,12 @@ What matters at scale, and what these helpers do about it:
 
 from __future__ import annotations
 
+import os
 import time
+import warnings
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 import xray_lab
 from xray_lab import columns
@@ -50,7 +60,8 @@ __all__ = ["read_images", "resplit", "patient_column", "with_features", "with_fa
 #: `SparkSession.builder.config("spark.python.daemon.module", DAEMON_MODULE)`.
 DAEMON_MODULE = "xray_lab.spark_daemon"
 
-#: Rows per Arrow batch, in and out: 256 X-rays of up to 8 MB stay far below Arrow's 2 GiB.
+#: Rows per Arrow batch, in and out: 256 files reach Arrow's 2 GiB per binary column only if
+#: they average 8 MB (Kaggle's X-rays are well under that).
 DEFAULT_RECORDS_PER_BATCH = 256
 _MAX_BATCH_BYTES = 1 << 30
 #: The `path` column's metadata key that says the files are on a local (or mounted) file system.
@@ -92,9 +103,10 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
         raise FileNotFoundError(f"no file matching {glob!r} under {root}")
     if partitions is None:
         files = sum(r["count"] for r in listing)
-        partitions = spark.sparkContext.defaultParallelism + files // 10_000
-    if partitions < df.rdd.getNumPartitions():
-        df = df.coalesce(partitions)
+        partitions = _default_parallelism(spark) + files // 10_000
+    # coalesce never adds partitions, so no need to ask how many there are (which Spark
+    # Connect cannot: it has no RDDs).
+    df = df.coalesce(partitions)
     label = F.create_map(*[x for i, c in enumerate(classes) for x in (F.lit(c), F.lit(i))])
     df = df.withColumn("label", label[F.col("class")].cast("int"))
     # Said in the column's metadata, which selections and joins keep: `with_features` then lets
@@ -201,13 +213,16 @@ def features_schema(size: int = xray_lab.DEFAULT_SIZE, *, features: bool = True,
 
 def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = False,
                   features: bool = True, content: str = "content", read: str = "auto",
-                  records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1):
+                  records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1,
+                  on_error: str = "raise"):
     """Decodes every image with `mapInArrow` (its `content` bytes, or the file at its `path`:
     see `read`): every other column is kept, `content` is dropped, and the columns of
     `xray_lab.decode` are added: `features` (an array of floats; left out with
     `features=False`, which still decodes for the intensities), the header facts and the
-    intensities. A file that cannot be decoded is a row with `error` set
-    and null features, never a failed task.
+    intensities. A file that cannot be decoded is a row with `error` set and null features;
+    `on_error` (see `xray_lab.ON_ERROR`; the module's text) says what a file that cannot be read
+    at all does: "raise" (the default) fails the task, so Spark retries it; "row" makes it a row
+    with `error` set; "drop" leaves every failed file out.
 
     `read`: "content" decodes the `content` column's bytes; "path" has the decoder read each
     `path` itself (the files must be on a file system every worker sees: `file:` paths);
@@ -215,27 +230,31 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     else "content". The rows are the same either way; by path they are first dealt out
     round-robin over the same number of partitions, so that each task decodes as many bytes.
 
-    Sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to `records_per_batch`
-    (see the module's text); `threads` decoding threads per Python worker (default 1)."""
+    Reading `content`, sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to
+    `records_per_batch` (see the module's text); `threads` decoding threads per Python worker
+    (default 1)."""
     return _decode_in_spark(images, size=size, exact=exact, pixels=True, features=features,
                             content=content, read=read, records_per_batch=records_per_batch,
-                            threads=threads)
+                            threads=threads, on_error=on_error)
 
 
 def with_facts(images, *, content: str = "content", read: str = "auto",
-               records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1):
+               records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1,
+               on_error: str = "raise"):
     """The header facts of every file (`xray_lab.facts`: width, height, mode, bit_depth,
     format, progressive, error) without decoding it, `content` dropped: the report's image
-    sizes. `read` as for `with_features`."""
+    sizes. `read` and `on_error` as for `with_features`."""
     return _decode_in_spark(images, size=xray_lab.DEFAULT_SIZE, exact=False, pixels=False,
                             features=False, content=content, read=read,
-                            records_per_batch=records_per_batch, threads=threads)
+                            records_per_batch=records_per_batch, threads=threads,
+                            on_error=on_error)
 
 
 def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
-                     records_per_batch, threads):
+                     records_per_batch, threads, on_error):
     from pyspark.sql.types import StructType
 
+    xray_lab._check_on_error(on_error)
     if records_per_batch < 1:
         raise ValueError("records_per_batch must be at least 1")
     if read not in ("auto", "path", "content"):
@@ -261,9 +280,16 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
     arrow_schema = _arrow_schema(keep, size, features, pixels)
     row_bytes = size * size * 4 if features and pixels else 64
     step = max(1, min(records_per_batch, _MAX_BATCH_BYTES // row_bytes))
-    images.sparkSession.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch",
-                                 str(records_per_batch))
+    if read == "content":
+        key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+        if images.sparkSession.conf.get(key, None) != str(records_per_batch):
+            warnings.warn(f"xray_lab.spark sets the session's {key} to {records_per_batch} "
+                          "(files come in Arrow batches, which hold at most 2 GiB); it applies "
+                          "to every Arrow UDF of this session", stacklevel=3)
+            images.sparkSession.conf.set(key, str(records_per_batch))
     names = [f.name for f in keep]
+    # "raise" is the decoder's own; "drop" filters the kept columns with the decoded ones.
+    decoder_on_error = "raise" if on_error == "raise" else "row"
 
     def decode(batches):
         for batch in batches:
@@ -272,12 +298,17 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
                 if read == "path":
                     paths = [_local_path(p) for p in part.column("path").to_pylist()]
                     table = (xray_lab.decode(paths, size=size, exact=exact, features=features,
-                                             threads=threads) if pixels
-                             else xray_lab.facts(paths, threads=threads))
+                                             threads=threads, on_error=decoder_on_error)
+                             if pixels
+                             else xray_lab.facts(paths, threads=threads,
+                                                 on_error=decoder_on_error))
                 else:
                     table = xray_lab.decode_batch(part.column(content), size=size, exact=exact,
                                                   pixels=pixels, features=features,
-                                                  threads=threads)
+                                                  threads=threads, on_error=decoder_on_error)
+                if on_error == "drop":
+                    ok = pa.compute.is_null(table.column(columns.ERROR).combine_chunks())
+                    part, table = part.filter(ok), table.filter(ok)
                 columns = [part.column(name) for name in names]
                 for name in table.column_names:
                     column = table.column(name).combine_chunks()
@@ -470,6 +501,16 @@ def _is_local(spark, root: str) -> bool:
             return False
         scheme = urlparse(default or "file:///").scheme
     return scheme.lower() == "file"
+
+
+def _default_parallelism(spark) -> int:
+    """The session's default parallelism (the cores of a local session), asked without the
+    SparkContext when the session has none (Spark Connect)."""
+    try:
+        return spark.sparkContext.defaultParallelism
+    except Exception:
+        value = spark.conf.get("spark.default.parallelism", None)
+        return int(value) if value else (os.cpu_count() or 2)
 
 
 def _partitions(df) -> int:
