@@ -309,13 +309,13 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
                 if on_error == "drop":
                     ok = pa.compute.is_null(table.column(columns.ERROR).combine_chunks())
                     part, table = part.filter(ok), table.filter(ok)
-                columns = [part.column(name) for name in names]
+                arrays = [part.column(name) for name in names]
                 for name in table.column_names:
                     column = table.column(name).combine_chunks()
-                    if name == "features":
+                    if name == columns.FEATURES:
                         column = column.cast(pa.list_(pa.float32()))
-                    columns.append(column)
-                yield pa.RecordBatch.from_arrays(columns, schema=arrow_schema)
+                    arrays.append(column)
+                yield pa.RecordBatch.from_arrays(arrays, schema=arrow_schema)
 
     return images.mapInArrow(decode, schema)
 
