@@ -152,6 +152,44 @@ def test_a_file_the_decoder_cannot_read_fails_the_task_unless_told_otherwise(spa
         xs.with_features(images, read="path", on_error="ignore")
 
 
+def test_an_nih_style_dataset_png_files_and_patients_from_a_table(spark, real_sample, tmp_path):
+    # NIH ChestX-ray14's names (00000001_000.png: patient 1, image 0) name no patient by the
+    # Kaggle rule; its patients come in a CSV. Made small here: 8 patients of 3 PNG images.
+    import csv
+    import warnings
+    from PIL import Image
+    sources = [p for p in sorted(real_sample.rglob("*.jpeg")) if p.name[0].isupper()]
+    root, rows = tmp_path / "nih", []
+    for k in range(24):
+        patient, cls = k // 3, ("NORMAL", "PNEUMONIA")[k // 3 % 2]
+        name = f"{patient + 1:08d}_{k % 3:03d}." + ("PNG" if k == 0 else "png")
+        folder = root / "train" / cls
+        folder.mkdir(parents=True, exist_ok=True)
+        with Image.open(sources[k % len(sources)]) as img:
+            img.convert("L").save(folder / name, format="PNG")
+        rows.append({"name": name, "patient_id": str(patient + 1)})
+    with open(tmp_path / "patients.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["name", "patient_id"])
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(FileNotFoundError, match="no file matching"):
+        xs.read_images(spark, str(root))  # the report's *.jpeg glob
+    images = xs.read_images(spark, str(root), extensions=xray_lab.DEFAULT_EXTENSIONS)
+    assert images.count() == 24  # .png and .PNG alike
+    with pytest.warns(UserWarning, match="24 images have no patient"):
+        xs.resplit(images, test=6, validation=6)
+    table = spark.read.option("header", True).csv(str(tmp_path / "patients.csv"))
+    with_patients = images.join(table, "name")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        split = xs.resplit(with_patients, test=6, validation=6, patient="patient_id")
+    got = split.select("patient", "subset").distinct().collect()
+    assert len(got) == 8, "a patient in two subsets"
+    assert {r["subset"] for r in got} == {"train", "test", "validation"}
+    decoded = xs.with_features(split, features=False).collect()
+    assert len(decoded) == 24 and all(r["error"] is None for r in decoded)
+
+
 def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):
     # binaryFile packs files largest first, so the partitions read_images merges differ in
     # bytes; by path the rows are dealt out round-robin before decoding.

@@ -34,12 +34,14 @@ from . import _native
 from ._native import __version__
 
 __all__ = ["decode", "facts", "decode_batch", "matrix", "patient_ids", "schema", "columns",
-           "DEFAULT_SIZE", "DEFAULT_MAX_PIXELS", "ON_ERROR", "__version__"]
+           "DEFAULT_SIZE", "DEFAULT_MAX_PIXELS", "DEFAULT_EXTENSIONS", "ON_ERROR", "__version__"]
 
 #: The report's side: 150 x 150 = 22,500 features per image (the crate's default).
 DEFAULT_SIZE: int = _native.DEFAULT_SIZE
 #: The crate's pixel limit (a larger image is an error row: a decompression bomb?).
 DEFAULT_MAX_PIXELS: int = _native.DEFAULT_MAX_PIXELS
+#: The extensions the crate's scan takes for images, compared without regard to case.
+DEFAULT_EXTENSIONS: tuple[str, ...] = tuple(_native.DEFAULT_EXTENSIONS)
 #: The crate's column names (`xray_lab::columns`): `columns.SPLIT` is the folder a file sits in
 #: (`train`, `test`, `val`), `columns.SUBSET` the subset a resplit puts it in, and so on.
 columns = SimpleNamespace(**_native.COLUMNS)

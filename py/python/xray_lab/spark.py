@@ -69,7 +69,7 @@ _LOCAL = "xray_lab.local_files"
 
 
 def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = True,
-                partitions: int | None = None):
+                partitions: int | None = None, extensions=None):
     """The report's load: `binaryFile` on `root` with a recursive glob, plus the folder facts
     of a `split/class/file` tree: `split` and `class` (the two folders above each file, named
     as the crate names them: `xray_lab.columns`),
@@ -78,6 +78,10 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
     Columns: path, name, split, class, label, length, modificationTime, content. Listing the
     classes reads no file contents.
 
+    `glob` is the report's `pathGlobFilter` (`*.jpeg`); `extensions` (a list, such as
+    `xray_lab.DEFAULT_EXTENSIONS`: jpeg, jpg, png) replaces it with those extensions in lower and
+    upper case, as the crate's scan takes them.
+
     `partitions`: how many tasks the files are spread over. `binaryFile` makes one partition
     per ~25 small files (its 4 MB open cost per file against 128 MB partitions): 50 for 1,580
     X-rays, and each task costs a Python worker round trip (about 0.2 s here). The default,
@@ -85,6 +89,12 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
     on 2 cores; see the README's guide."""
     from pyspark.sql import functions as F
 
+    if extensions is not None:
+        cases = sorted({c for e in extensions for c in (e.lower().lstrip("."),
+                                                        e.upper().lstrip("."))})
+        if not cases:
+            raise ValueError("extensions is empty: no file would be read")
+        glob = "*.{" + ",".join(cases) + "}"
     df = (
         spark.read.format("binaryFile")
         .option("pathGlobFilter", glob)
@@ -122,7 +132,8 @@ REPORT_TEST, REPORT_VALIDATION, KAGGLE_TRAIN = 1000, 2000, 5216
 
 
 def resplit(images, *, test: int | None = None, validation: int | None = None, seed: int = 42,
-            train_folder: str = "train", test_folder: str = "test", val_folder: str = "val"):
+            train_folder: str = "train", test_folder: str = "test", val_folder: str = "val",
+            patient: str | None = None):
     """The report's resplit, done right: `test` and `validation` more images drawn from
     the `train_folder` into the new test and validation sets, with no image in two of them and no
     patient either (the report's two `sample` calls overlapped, and people's images fell on
@@ -134,6 +145,12 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
     order (xxhash64 of the patient and `seed`) until test has `test` more images and
     validation `validation` more. Deterministic: the same seed gives the same split.
 
+    `patient`: a column of `images` that names each image's patient (a dataset whose file
+    names follow no Kaggle rule: NIH ChestX-ray14's `00000001_000.png`, CheXpert's folders),
+    instead of the crate's rule on the file name. An image with no patient is its own patient,
+    so the guarantee holds only for named ones: when the file names leave any image without a
+    patient and no `patient` column is given, a warning says how many.
+
     `test` and `validation` default to the report's 1,000 and 2,000, or the same shares of a
     training folder smaller than Kaggle's 5,216 images (as `xray-lab split` does), so that a
     small dataset keeps a training set."""
@@ -142,14 +159,25 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
 
     # The split is worked out on the paths alone (no file is read), kept in memory, then joined
     # to the images.
-    df = images.select("path", "name", columns.SPLIT).withColumn(
-        "patient", F.coalesce(patient_column("name"), F.col("path")))
+    named = F.col(patient) if patient is not None else patient_column("name")
+    df = images.select("path", "name", columns.SPLIT, named.alias("__patient")).select(
+        "path", "name", columns.SPLIT,
+        F.coalesce(F.col("__patient"), F.col("path")).alias(columns.PATIENT),
+        F.col("__patient").isNull().alias("__unnamed"))
     groups = df.groupBy("patient").agg(
         F.count(F.lit(1)).alias("n"),
+        F.max(F.col("__unnamed").cast("int")).alias("unnamed"),
         F.max((F.col(columns.SPLIT) == test_folder).cast("int")).alias("in_test"),
         F.max((F.col(columns.SPLIT) == val_folder).cast("int")).alias("in_val"),
         F.max((F.col(columns.SPLIT) == train_folder).cast("int")).alias("in_train"),
     )
+    unnamed = groups.agg(F.sum("unnamed")).first()[0] or 0
+    if unnamed:
+        warnings.warn(f"{unnamed} images have no patient "
+                      f"({'in the column ' + patient if patient else 'in their file names'}): "
+                      "each is kept as its own patient, so the resplit cannot keep their "
+                      "patients' other images with them; give resplit(patient=...) a column",
+                      stacklevel=2)
     drawn = groups.where("in_test = 0 AND in_val = 0 AND in_train = 1")
     if test is None or validation is None:
         n = drawn.agg(F.sum("n")).first()[0] or 0
@@ -172,7 +200,9 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
     assignment = df.join(F.broadcast(splits), "patient").select("path", "patient", columns.SUBSET)
     assignment = assignment.cache()
     assignment.count()
-    return images.join(F.broadcast(assignment), "path").select(*images.columns, "patient", columns.SUBSET)
+    base = images.drop(columns.PATIENT)  # a patient column given is in the assignment's
+    return base.join(F.broadcast(assignment), "path").select(*base.columns, columns.PATIENT,
+                                                            columns.SUBSET)
 
 
 def patient_column(name: str = "name"):
