@@ -349,3 +349,15 @@ def test_on_a_standalone_cluster(spark, cluster, real_sample, expected):
         assert data.select(F.col("vector")).first()["vector"].size == 150 * 150
     finally:
         remote.stop()
+
+
+def test_unity_catalog_volumes_are_read_by_path():
+    # Databricks mounts a Unity Catalog volume on every node at /Volumes/..., and binaryFile
+    # lists it as dbfs:/Volumes/...: both are read by the decoder itself, as local files are.
+    assert xs._local_path("dbfs:/Volumes/main/xray/raw/train/NORMAL/a.jpeg") == \
+        "/Volumes/main/xray/raw/train/NORMAL/a.jpeg"
+    assert xs._local_path("/Volumes/main/xray/raw/a.jpeg") == "/Volumes/main/xray/raw/a.jpeg"
+    assert xs._local_path("file:/data/a b.jpeg") == "/data/a b.jpeg"
+    assert xs._local_path("s3a://bucket/a.jpeg") == "s3a://bucket/a.jpeg"
+    assert xs._is_local(None, "dbfs:/Volumes/main/xray/raw")
+    assert not xs._is_local(None, "s3a://bucket/chest_xray")

@@ -523,6 +523,8 @@ def _is_local(spark, root: str) -> bool:
     path without a scheme when Hadoop's default file system is the local one (not HDFS)."""
     from urllib.parse import urlparse
 
+    if _volume_path(str(root)) is not None:
+        return True  # a Unity Catalog volume: mounted on every Databricks node
     scheme = urlparse(str(root)).scheme
     if not scheme:
         try:
@@ -557,7 +559,17 @@ def _local_path(uri: str) -> str:
     if uri.startswith("file:"):
         rest = uri[len("file:"):]
         return "/" + rest.lstrip("/") if rest.startswith("/") else rest
-    return uri
+    volume = _volume_path(uri)
+    return volume if volume is not None else uri
+
+
+def _volume_path(uri: str):
+    """A Unity Catalog volume's path as every Databricks node mounts it (`dbfs:/Volumes/c/s/v/a`
+    -> `/Volumes/c/s/v/a`), or None for any other path."""
+    for prefix in ("dbfs:/Volumes/", "/Volumes/"):
+        if uri.startswith(prefix):
+            return "/Volumes/" + uri[len(prefix):]
+    return None
 
 
 def _arrow_schema(keep, size, features, pixels):
