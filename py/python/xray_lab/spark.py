@@ -33,8 +33,8 @@ What matters at scale, and what these helpers do about it:
   cost about a second per pass). Other file systems (HDFS, S3) go through `content`.
 - **Tasks of equal work.** `binaryFile` packs the files into partitions largest first, so the
   partitions `read_images` merges differ in bytes (105 MB against 37 MB for 1,580 X-rays on 2
-  cores): reading by path, `with_features` deals the rows out round-robin before decoding (a
-  shuffle of the small path rows; the files' bytes are never shuffled).
+  cores): reading by path, `with_features` deals the rows out by size before decoding, largest
+  first like cards (a shuffle of the small path rows; the files' bytes are never shuffled).
 - **Workers that start faster.** `DAEMON_MODULE` (`xray_lab.spark_daemon`) as the session's
   `spark.python.daemon.module` has the workers import the installed pyspark instead of
   compiling it from Spark's `pyspark.zip`, and import the decoder once before they are forked
@@ -256,8 +256,8 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     `read`: "content" decodes the `content` column's bytes; "path" has the decoder read each
     `path` itself (the files must be on a file system every worker sees: `file:` paths);
     "auto" (the default) is "path" when `read_images` found the files on a local file system,
-    else "content". The rows are the same either way; by path they are first dealt out
-    round-robin over the same number of partitions, so that each task decodes as many bytes.
+    else "content". The rows are the same either way; by path they are first dealt out by
+    size over the same number of partitions, so that each task decodes about as many bytes.
 
     Reading `content`, sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to
     `records_per_batch` (see the module's text); `threads` decoding threads per Python worker
