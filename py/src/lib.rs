@@ -361,7 +361,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // twice (xray_lab/__init__.py reads these).
     m.add("DEFAULT_SIZE", decode::DEFAULT_SIZE)?;
     m.add("DEFAULT_MAX_PIXELS", decode::DEFAULT_MAX_PIXELS)?;
-    m.add("DEFAULT_EXTENSIONS", xray_lab::load::DEFAULT_EXTENSIONS.to_vec())?;
+    m.add(
+        "DEFAULT_EXTENSIONS",
+        xray_lab::load::DEFAULT_EXTENSIONS.to_vec(),
+    )?;
     let names = PyDict::new(m.py());
     for (name, value) in [
         ("PATH", columns::PATH),

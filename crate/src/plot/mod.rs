@@ -26,6 +26,7 @@ mod figure;
 mod grid;
 mod lessons;
 mod model;
+mod pictures;
 mod share;
 mod shortcut;
 pub mod stems;
@@ -37,7 +38,8 @@ pub use dashboard::{color_legend, dashboard, html_page, report_dashboards, save_
 pub use figure::{Backend, Figure};
 pub use grid::sample_grid;
 pub use lessons::{decoding_difference, leaks_between_subsets, penalty_path, pick, roc_sweep};
-pub use model::{coefficient_image, confusion_matrices, roc_curves, score_histograms};
+pub use model::{roc_curves, score_histograms};
+pub use pictures::{coefficient_image, confusion_matrices};
 pub use share::{classes_stacked, population_graph, subset_shares};
 pub use shortcut::{acquisition, occlusion_averages, occlusion_map};
 pub use style::{class_color, subset_color};

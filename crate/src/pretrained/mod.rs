@@ -39,10 +39,11 @@
 //! convolution per channel and is about 2x slower on this network).
 //!
 //! One file per idea: the network and its forward pass (network.rs), its layers (layers.rs),
-//! where its files are kept (weights.rs), and the reader of PyTorch's weight file (pth.rs).
+//! where its files are kept (weights.rs), and the reader of PyTorch's weight file (pth.rs) and its pickle machine (pickle.rs).
 
 mod layers;
 mod network;
+mod pickle;
 mod pth;
 mod weights;
 
