@@ -18,7 +18,6 @@
 
 use std::borrow::Cow;
 
-use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -26,6 +25,8 @@ use rayon::prelude::*;
 use xray_lab::columns;
 use xray_lab::decode::{self, DecodeOptions, Intensity, RejectReason};
 use xray_lab::facts::{self, ImageFacts};
+
+mod arrow;
 
 /// What one file gave: its header facts (when the header could be read), its pixels and their
 /// statistics (when it decoded), or why not.
@@ -170,14 +171,15 @@ fn set_column<'py, T: IntoPyObject<'py>>(
     out.set_item(name, rows.iter().map(value).collect::<Vec<_>>())
 }
 
-/// Decodes the files of an Arrow binary (or large binary) array: `data` is its data buffer and
-/// `offsets` its n + 1 offsets into it (as int64), both read in place, without a copy.
+/// Decodes the files of an Arrow binary array (binary, large binary or binary view), read in
+/// place: any object that exports Arrow's C data interface (`__arrow_c_array__`, as a
+/// `pyarrow.Array` does). A null slot decodes as empty contents (an error row; the Python side
+/// names it).
 #[pyfunction]
-#[pyo3(signature = (data, offsets, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true, features = true))]
+#[pyo3(signature = (contents, *, size = 150, exact = false, max_pixels = 100_000_000, threads = 1, pixels = true, features = true))]
 fn decode_contents<'py>(
     py: Python<'py>,
-    data: PyBuffer<u8>,
-    offsets: PyBuffer<i64>,
+    contents: &Bound<'py, PyAny>,
     size: u32,
     exact: bool,
     max_pixels: u64,
@@ -186,23 +188,10 @@ fn decode_contents<'py>(
     features: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(size, exact, max_pixels)?;
-    let data = in_place_or_copied(py, &data, "data")?;
-    let offsets = offsets.to_vec(py)?;
-    let n = offsets.len().saturating_sub(1);
-    for w in offsets.windows(2) {
-        if w[0] < 0 || w[1] < w[0] || w[1] as usize > data.len() {
-            return Err(PyValueError::new_err(format!(
-                "offsets {}..{} do not lie in a data buffer of {} bytes",
-                w[0],
-                w[1],
-                data.len()
-            )));
-        }
-    }
+    let contents = arrow::Contents::import(contents)?;
     let rows = py.detach(|| {
-        rows(n, threads, |i| {
-            let bytes = &data[offsets[i] as usize..offsets[i + 1] as usize];
-            row_of(Ok(Cow::Borrowed(bytes)), &options, pixels)
+        rows(contents.len(), threads, |i| {
+            row_of(Ok(Cow::Borrowed(contents.get(i))), &options, pixels)
         })
     })?;
     to_python(py, rows, size, pixels && features)
@@ -231,31 +220,6 @@ fn decode_paths<'py>(
         })
     })?;
     to_python(py, rows, size, pixels && features)
-}
-
-/// The bytes of a buffer: in place when the exporter marks it read-only (Arrow buffers, `bytes`),
-/// else copied now, while this thread holds the GIL. The decoding runs without the GIL, and
-/// another Python thread could change a writable buffer (a `bytearray`, a writable
-/// `memoryview`) under it; a copy cannot change.
-fn in_place_or_copied<'a>(
-    py: Python<'_>,
-    buffer: &'a PyBuffer<u8>,
-    what: &str,
-) -> PyResult<Cow<'a, [u8]>> {
-    if !buffer.readonly() {
-        return Ok(Cow::Owned(buffer.to_vec(py)?));
-    }
-    if !buffer.is_c_contiguous() {
-        return Err(PyValueError::new_err(format!(
-            "the {what} buffer is not contiguous"
-        )));
-    }
-    // SAFETY: a C-contiguous buffer of `len_bytes()` bytes starts at `buf_ptr()` and stays
-    // valid while `buffer` (which holds the exporter's view) is alive, which the caller does for
-    // the whole call; the exporter marked it read-only, so nothing writes to it meanwhile.
-    Ok(Cow::Borrowed(unsafe {
-        std::slice::from_raw_parts(buffer.buf_ptr() as *const u8, buffer.len_bytes())
-    }))
 }
 
 /// The patient of each file name, by the crate's rule ([`xray_lab::load::patient_id`]).

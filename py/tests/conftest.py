@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,3 +68,23 @@ def synthetic(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("synthetic") / "chest_xray"
     run("synth", "--out", root, "--scale", "0.05")
     return root
+
+
+# Helpers of the Spark tests (classic and Connect): rows by path, and the command's rows.
+def as_rows(df, cols=("path", "features", "mean", "std", "min", "max", "error")):
+    return {r["path"]: r for r in df.select(*cols).collect()}
+
+
+def check_equal_to_command(rows, expected, real_sample):
+    want = expected["rows"]
+    for path, w in want.items():
+        got = rows["file:" + path]
+        assert got["error"] is None
+        assert np.array_equal(np.array(got["features"], np.float32).view(np.uint32),
+                              np.array(w["features"], np.float32).view(np.uint32)), path
+        assert (got["mean"], got["std"], got["min"], got["max"]) == (w["mean"], w["std"], w["min"], w["max"])
+    bad = {p for p, r in rows.items() if r["error"] is not None}
+    assert bad == {"file:" + str(real_sample / "val" / "NORMAL" / "truncated.jpeg"),
+                   "file:" + str(real_sample / "val" / "PNEUMONIA" / "notes.jpeg")}
+    for p in bad:
+        assert rows[p]["features"] is None

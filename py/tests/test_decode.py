@@ -1,6 +1,5 @@
 """The package from plain Python: the same rows as `xray-lab features`, from every input kind."""
 import os
-import threading
 import zipfile
 from pathlib import Path
 
@@ -98,36 +97,23 @@ def test_every_kind_of_input_gives_the_same_table(real_sample):
     assert xray_lab.decode(paths, size=64, threads=1).equals(want)
 
 
-def test_a_buffer_another_thread_writes_is_copied_before_decoding(real_sample):
-    """The decoding runs without the GIL: a writable buffer (a bytearray) is copied first, so a
-    thread that overwrites it meanwhile changes nothing in the rows. (Without the copy, the
-    decoder reads the zeros: every row after the first few is an error.)"""
+def test_every_arrow_binary_layout_is_read_in_place(real_sample):
+    """The contents come in through Arrow's C data interface: binary, large binary and binary
+    view (what polars and Spark 4 may hand over) give the same rows, slices included; anything
+    else is refused with its type named, never read as bytes."""
     from xray_lab import _native
 
     contents = [Path(p).read_bytes() for p in files(real_sample)]
-    offsets = np.cumsum([0] + [len(c) for c in contents]).astype(np.int64)
-    want = _native.decode_contents(b"".join(contents), offsets, size=64)
+    want = _native.decode_contents(pa.array(contents, pa.binary()), size=64)
     assert sum(e is None for e in want["error"]) >= 16
-    data = bytearray(b"".join(contents))
-    go, stop = threading.Event(), threading.Event()
-
-    def overwrite() -> None:
-        go.wait()
-        while True:  # as soon as the decoding lets go of the GIL, and on until it is done
-            data[:] = bytes(len(data))  # same length: allowed while the buffer is exported
-            if stop.is_set():
-                return
-
-    writer = threading.Thread(target=overwrite)
-    writer.start()
-    try:
-        go.set()
-        got = _native.decode_contents(data, offsets, size=64)
-    finally:
-        stop.set()
-        writer.join()
-    assert not any(data)
-    assert got == want
+    for kind in (pa.large_binary(), pa.binary_view()):
+        assert _native.decode_contents(pa.array(contents, kind), size=64) == want, kind
+    sliced = _native.decode_contents(pa.array(contents, pa.binary_view()).slice(2, 5), size=64)
+    assert sliced["error"] == want["error"][2:7]
+    with pytest.raises(TypeError, match="Utf8"):  # a string array
+        _native.decode_contents(pa.array(["a.jpeg"]), size=64)
+    with pytest.raises(TypeError, match="bytes"):
+        _native.decode_contents(b"".join(contents), size=64)
 
 
 def test_bad_input_is_an_error_row_never_an_exception(tmp_path):

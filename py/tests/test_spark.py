@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 import xray_lab  # noqa: E402
+from conftest import as_rows, check_equal_to_command  # noqa: E402
 from xray_lab import spark as xs  # noqa: E402
 
 # Spark's Python workers must be this interpreter (the one with xray_lab installed).
@@ -48,25 +49,6 @@ def spark():
     spark.stop()
 
 
-def as_rows(df, cols=("path", "features", "mean", "std", "min", "max", "error")):
-    return {r["path"]: r for r in df.select(*cols).collect()}
-
-
-def check_equal_to_command(rows, expected, real_sample):
-    want = expected["rows"]
-    for path, w in want.items():
-        got = rows["file:" + path]
-        assert got["error"] is None
-        assert np.array_equal(np.array(got["features"], np.float32).view(np.uint32),
-                              np.array(w["features"], np.float32).view(np.uint32)), path
-        assert (got["mean"], got["std"], got["min"], got["max"]) == (w["mean"], w["std"], w["min"], w["max"])
-    bad = {p for p, r in rows.items() if r["error"] is not None}
-    assert bad == {"file:" + str(real_sample / "val" / "NORMAL" / "truncated.jpeg"),
-                   "file:" + str(real_sample / "val" / "PNEUMONIA" / "notes.jpeg")}
-    for p in bad:
-        assert rows[p]["features"] is None
-
-
 def test_read_images_the_reports_way(spark, real_sample):
     images = xs.read_images(spark, str(real_sample))
     counts = {(r["split"], r["class"], r["label"]): r["count"]
@@ -86,8 +68,13 @@ def test_files_read_by_the_decoder_or_shipped_by_spark_give_the_same_rows(spark,
                                                                           expected, tmp_path):
     images = xs.read_images(spark, str(real_sample))
     # Local files: the decoder reads them itself ("auto"), and the resplit's join keeps that.
-    assert images.schema["path"].metadata == {"xray_lab.local_files": True}
-    assert xs.resplit(images).schema["path"].metadata == {"xray_lab.local_files": True}
+    largest = max(p.stat().st_size for p in real_sample.rglob("*.jpeg"))
+    said = {"xray_lab.local_files": True, "xray_lab.largest_file": largest}
+    assert images.schema["path"].metadata == said
+    assert xs.resplit(images).schema["path"].metadata == said
+    # A frame without that metadata (Spark Connect keeps none) is judged by its first path.
+    bare = images.select(F.concat("path", F.lit("")).alias("path"), "content")
+    assert xs._reads_by_path(bare) and xs._largest_file(bare.select("path")) == 0
     for read in ("path", "content"):
         check_equal_to_command(as_rows(xs.with_features(images, read=read)), expected, real_sample)
         facts = {r["path"]: (r["width"], r["height"], r["error"] is None)
@@ -105,6 +92,27 @@ def test_files_read_by_the_decoder_or_shipped_by_spark_give_the_same_rows(spark,
     images = xs.read_images(spark, str(tmp_path / "odd"))
     [row] = xs.with_features(images, read="path").collect()
     assert row["error"] is None and row["mean"] == expected["rows"][str(source)]["mean"]
+
+
+def test_content_batches_are_sized_from_the_largest_file(spark, real_sample, expected):
+    # Spark 3.5 counts Arrow batches in rows (10,000 by default): reading `content`, the rows
+    # are lowered to what the largest file allows in BATCH_BYTES, once, and said.
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    spark.conf.unset(key)
+    images = xs.read_images(spark, str(real_sample))
+    largest = max(p.stat().st_size for p in real_sample.rglob("*.jpeg"))
+    with pytest.warns(UserWarning, match="maxRecordsPerBatch"):
+        decoded = xs.with_features(images, read="content")
+    assert spark.conf.get(key) == str(xs.BATCH_BYTES // largest)
+    check_equal_to_command(as_rows(decoded), expected, real_sample)
+    # Small enough already: nothing is set (and nothing said).
+    spark.conf.set(key, "8")
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        xs.with_facts(images, read="content")
+    assert spark.conf.get(key) == "8"
+    spark.conf.unset(key)
 
 
 def test_a_tiny_batch_size_gives_the_same_rows(spark, real_sample, expected):
@@ -152,42 +160,69 @@ def test_a_file_the_decoder_cannot_read_fails_the_task_unless_told_otherwise(spa
         xs.with_features(images, read="path", on_error="ignore")
 
 
-def test_an_nih_style_dataset_png_files_and_patients_from_a_table(spark, real_sample, tmp_path):
-    # NIH ChestX-ray14's names (00000001_000.png: patient 1, image 0) name no patient by the
-    # Kaggle rule; its patients come in a CSV. Made small here: 8 patients of 3 PNG images.
+def test_an_nih_style_dataset_labels_and_patients_from_a_table(spark, real_sample, tmp_path):
+    # NIH ChestX-ray14's layout: one flat folder of PNG files (00000001_000.png: patient 1,
+    # image 0), whose names give no class and no patient by the Kaggle rule, and a CSV with the
+    # label and the patient of each. Made small here: 8 patients of 3 images.
     import csv
     import warnings
     from PIL import Image
     sources = [p for p in sorted(real_sample.rglob("*.jpeg")) if p.name[0].isupper()]
-    root, rows = tmp_path / "nih", []
+    folder, rows = tmp_path / "nih" / "images", []
+    folder.mkdir(parents=True)
     for k in range(24):
-        patient, cls = k // 3, ("NORMAL", "PNEUMONIA")[k // 3 % 2]
+        patient, finding = k // 3, ("No Finding", "Pneumonia")[k // 3 % 2]
         name = f"{patient + 1:08d}_{k % 3:03d}." + ("PNG" if k == 0 else "png")
-        folder = root / "train" / cls
-        folder.mkdir(parents=True, exist_ok=True)
         with Image.open(sources[k % len(sources)]) as img:
             img.convert("L").save(folder / name, format="PNG")
-        rows.append({"name": name, "patient_id": str(patient + 1)})
-    with open(tmp_path / "patients.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, ["name", "patient_id"])
+        if k != 23:  # one image the table does not list
+            rows.append({"Image Index": name, "Finding Labels": finding,
+                         "Patient ID": str(patient + 1)})
+    rows.append(rows[0] | {"Image Index": "00009999_000.png"})  # listed, not on disk
+    with open(tmp_path / "Data_Entry.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["Image Index", "Finding Labels", "Patient ID"])
         writer.writeheader()
         writer.writerows(rows)
     with pytest.raises(FileNotFoundError, match="no file matching"):
-        xs.read_images(spark, str(root))  # the report's *.jpeg glob
-    images = xs.read_images(spark, str(root), extensions=xray_lab.DEFAULT_EXTENSIONS)
+        xs.read_images(spark, str(folder))  # the report's *.jpeg glob
+    images = xs.read_images(spark, str(folder), extensions=xray_lab.DEFAULT_EXTENSIONS)
     assert images.count() == 24  # .png and .PNG alike
-    with pytest.warns(UserWarning, match="24 images have no patient"):
-        xs.resplit(images, test=6, validation=6)
-    table = spark.read.option("header", True).csv(str(tmp_path / "patients.csv"))
-    with_patients = images.join(table, "name")
+    table = (spark.read.option("header", True).csv(str(tmp_path / "Data_Entry.csv"))
+             .withColumnRenamed("Image Index", "name"))
+    with pytest.warns(UserWarning, match="1 images have no row in the table"):
+        labelled = xs.with_labels(images, table, label="Finding Labels", patient="Patient ID")
+    got = {r["name"]: r for r in labelled.collect()}
+    assert len(got) == 23 and labelled.columns[:8] == images.columns
+    assert {(r["class"], r["label"]) for r in got.values()} == {("No Finding", 0), ("Pneumonia", 1)}
+    assert got["00000002_001.png"]["class"] == "Pneumonia"
+    assert {r["split"] for r in got.values()} == {"train"}
+    assert labelled.schema["path"].metadata["xray_lab.local_files"]
+    with pytest.raises(ValueError, match="more than one row"):
+        xs.with_labels(images, table.unionByName(table.limit(1)), label="Finding Labels")
+    # Without a patient column the names give none: the resplit says so.
+    with pytest.warns(UserWarning, match="23 images have no patient"):
+        xs.resplit(labelled, test=6, validation=6)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        split = xs.resplit(with_patients, test=6, validation=6, patient="patient_id")
+        warnings.simplefilter("error", UserWarning)
+        split = xs.resplit(labelled, test=6, validation=6, patient="Patient ID")
     got = split.select("patient", "subset").distinct().collect()
     assert len(got) == 8, "a patient in two subsets"
     assert {r["subset"] for r in got} == {"train", "test", "validation"}
     decoded = xs.with_features(split, features=False).collect()
-    assert len(decoded) == 24 and all(r["error"] is None for r in decoded)
+    assert len(decoded) == 23 and all(r["error"] is None for r in decoded)
+
+
+def test_too_many_failed_files_fail_the_job_with_their_reasons(spark, real_sample):
+    decoded = xs.with_facts(xs.read_images(spark, str(real_sample)), on_error="row")
+    summary = xs.error_summary(decoded)
+    assert (summary["rows"], summary["count"]) == (18, 1)  # the text file; the cut JPEG's header reads
+    assert summary["examples"] == [("file:" + str(real_sample / "val" / "PNEUMONIA" / "notes.jpeg"),
+                                    summary["examples"][0][1])]
+    assert xs.check_errors(decoded, max_share=0.1) == summary
+    with pytest.raises(xs.TooManyErrors, match=r"(?s)1 of 18 files failed \(5.56%.*notes\.jpeg"):
+        xs.check_errors(decoded, max_share=0.05)
+    with pytest.raises(ValueError, match="max_share"):
+        xs.check_errors(decoded, max_share=5)
 
 
 def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):
@@ -241,13 +276,21 @@ def test_resplit_is_disjoint_by_patient_and_deterministic(spark, synthetic):
         {(r["path"], r["subset"]) for r in rows}
 
 
+def persisted(spark) -> int:
+    return spark.sparkContext._jsc.getPersistentRDDs().size()
+
+
 def test_the_reports_pipeline_on_mllib(spark, synthetic):
+    before = persisted(spark)
     result = xs.report_pipeline(spark, str(synthetic), size=32, test=40, validation=60)
     assert result["patients_in_two_splits"] == 0
     assert set(result["stages"]) == {"load and count", "resplit and count", "image sizes",
                                      "pixel intensities", "features and training", "evaluation",
                                      "logistic regression (beyond the report)"}
     assert set(result["intensity_stats"]) == {"train", "test", "validation"}
+    assert result["rejected"] == 0 and result["rejects"] == []
+    # What it kept in memory (the listing, the training and held-out vectors) it let go.
+    assert persisted(spark) == before
     for name in ("test", "validation"):
         m = result["metrics"][name]
         assert 0 < m["rmse"] < 0.6 and m["r2"] < 1
@@ -256,24 +299,27 @@ def test_the_reports_pipeline_on_mllib(spark, synthetic):
 
 
 def test_the_pipelines_statistics_are_sparks_and_the_pixels_own(spark, real_sample, expected):
-    # The pipeline aggregates its one pass's rows on the driver: the same numbers as Spark's
+    # The pipeline aggregates its one pass in Spark: the same numbers as Spark's
     # min/max/mean/stddev, and the pooled pixel statistics equal those of every pixel.
-    decoded = xs.with_features(xs.read_images(spark, str(real_sample)), features=False)
+    decoded = xs.with_features(xs.read_images(spark, str(real_sample)), features=False,
+                               on_error="row")
     decoded = decoded.withColumn("subset", F.col("split"))
-    rows = decoded.collect()
     [want] = decoded.where("width IS NOT NULL").groupBy("subset").agg(
         *[f(c).alias(f"{c}_{f.__name__}") for c in ("width", "height")
           for f in (F.min, F.max, F.mean, F.stddev)]).collect()
-    got = xs._size_stats(rows)["val"]
+    sizes, intensities, errors = xs._statistics(decoded)
+    got = sizes["val"]
     assert got.keys() == want.asDict().keys()
     for k, v in want.asDict().items():
         assert got[k] == pytest.approx(v, rel=1e-12), k
     pixels = np.concatenate([np.rint(np.array(w["features"], np.float64) * 255)
                              for w in expected["rows"].values()])
-    stats = xs._intensity_stats(rows)["val"]
+    stats = intensities["val"]
     assert (stats["min"], stats["max"]) == (pixels.min(), pixels.max())
     assert stats["mean"] == pytest.approx(pixels.mean(), rel=1e-9)
     assert stats["std"] == pytest.approx(pixels.std(), rel=1e-9)
+    assert (errors["rows"], errors["count"], errors["read_headers"]) == (18, 2, {"val": 17})
+    assert {p.rsplit("/", 1)[1] for p, _ in errors["examples"]} == {"truncated.jpeg", "notes.jpeg"}
 
 
 def free_port() -> int:
@@ -359,5 +405,8 @@ def test_unity_catalog_volumes_are_read_by_path():
     assert xs._local_path("/Volumes/main/xray/raw/a.jpeg") == "/Volumes/main/xray/raw/a.jpeg"
     assert xs._local_path("file:/data/a b.jpeg") == "/data/a b.jpeg"
     assert xs._local_path("s3a://bucket/a.jpeg") == "s3a://bucket/a.jpeg"
-    assert xs._is_local(None, "dbfs:/Volumes/main/xray/raw")
-    assert not xs._is_local(None, "s3a://bucket/chest_xray")
+    assert xs._is_local("dbfs:/Volumes/main/xray/raw/a.jpeg")
+    assert xs._is_local("file:/data/a.jpeg")
+    for other in ("s3a://bucket/chest_xray/a.jpeg", "abfss://c@a.dfs.core.windows.net/a.jpeg",
+                  "gs://bucket/a.jpeg", "hdfs://nn:8020/a.jpeg", "dbfs:/FileStore/a.jpeg"):
+        assert not xs._is_local(other), other

@@ -127,26 +127,18 @@ def decode_batch(
     threads: int = 1,
     on_error: str = "row",
 ) -> pa.Table:
-    """`decode` (or, with `pixels=False`, `facts`) for one Arrow binary (or large binary)
-    array, read in place: what the Spark helpers call on each batch. Null contents are error
+    """`decode` (or, with `pixels=False`, `facts`) for one Arrow binary (binary, large binary
+    or binary view) array, read in place: what the Spark helpers call on each batch. Null contents are error
     rows (bytes in hand cannot fail to be read: `on_error="raise"` keeps them rows too)."""
     _check_on_error(on_error)
     if isinstance(contents, pa.ChunkedArray):
         contents = contents.combine_chunks()
+    if not isinstance(contents, pa.Array):
+        raise TypeError(f"contents must be an Arrow binary array, not {type(contents).__name__}")
     n = len(contents)
-    _validity, offsets, data = contents.buffers()
-    width = np.int64 if pa.types.is_large_binary(contents.type) else np.int32
-    if offsets is None:
-        offsets = np.zeros(n + 1, dtype=np.int64)
-    else:
-        offsets = np.frombuffer(offsets, dtype=width)[contents.offset: contents.offset + n + 1]
-        offsets = offsets.astype(np.int64)
-    # Arrow arrays are immutable (Arrow's contract), so their data is handed over read-only and
-    # decoded in place; the native side copies a buffer that is writable (see its
-    # `in_place_or_copied`), since it decodes without the GIL.
-    data = memoryview(data).cast("B").toreadonly() if data is not None and data.size \
-        else memoryview(b"")
-    out = _native.decode_contents(data, offsets, size=size, exact=exact, max_pixels=max_pixels,
+    # Read in place through Arrow's C data interface (Arrow arrays are immutable: nothing can
+    # change them while the native side decodes without the GIL).
+    out = _native.decode_contents(contents, size=size, exact=exact, max_pixels=max_pixels,
                                   threads=threads, pixels=pixels, features=features)
     nulls = contents.is_null().to_numpy(zero_copy_only=False) if contents.null_count else None
     return _handled(_table(out, n, size, features, pixels, nulls), out, on_error, None)

@@ -10,13 +10,14 @@
     LinearRegression(featuresCol="vector", labelCol="label", regParam=0.1).fit(train)
 
 What matters at scale, and what these helpers do about it:
-- **Arrow's 2 GiB limit.** Spark hands `mapInArrow` batches of
-  `spark.sql.execution.arrow.maxRecordsPerBatch` rows (default 10,000: 10,000 X-rays of 1 MB
-  would overflow a binary column's 32-bit offsets). Reading by path (local and mounted files),
-  the batches going in hold paths alone and the setting is left as it is; reading `content`,
-  `with_features` sets it to `records_per_batch` (default 256), a session-wide setting, which it
-  says in a warning. It caps the rows of each batch it returns either way, so the features
-  coming out stay under 1 GiB a batch.
+- **Arrow's 2 GiB limit, and memory.** Reading by path (local and mounted files), the
+  batches going in hold no file contents and no setting is touched. Reading `content`, a batch
+  holds the files' bytes: Spark 4 caps it at `spark.sql.execution.arrow.maxBytesPerBatch`
+  (64 MiB by default) by itself; Spark 3.5 counts rows only (`maxRecordsPerBatch`, default
+  10,000: 10,000 X-rays of 1 MB would overflow a binary column's 32-bit offsets), so there
+  `with_features` lowers that session-wide setting, with a warning, to the rows of the largest
+  file that fit in `BATCH_BYTES` (64 MiB), and only when it must. The batches it returns hold
+  at most 64 MiB of features either way.
 - **Errors the caller chooses** (`on_error`): by default a file that cannot be read at all
   (missing, no permission, a mount gone, or a path on a file system the decoder cannot open)
   fails the task, so Spark retries it and a job never "succeeds" on rows of I/O errors; a file
@@ -27,10 +28,15 @@ What matters at scale, and what these helpers do about it:
 - **Columns are read only when needed.** `binaryFile` reads a file's bytes only when `content`
   is used; `read_images` and `resplit` use paths alone.
 - **Files on a local or mounted file system are read by the decoder itself.** For `file:`
-  paths (a laptop, Colab, a cluster's shared mount) `with_features` hands the Python workers
-  the paths alone and the crate reads each file, instead of Spark reading every file into the
-  JVM and shipping its bytes to Python through Arrow (on 1,580 X-rays that round trip alone
-  cost about a second per pass). Other file systems (HDFS, S3) go through `content`.
+  paths (a laptop, Colab, a cluster's shared mount) and Unity Catalog volumes
+  `with_features` hands the Python workers the paths alone and the crate reads each file,
+  instead of Spark reading every file into the JVM and shipping its bytes to Python through
+  Arrow (on 1,580 X-rays that round trip alone cost about a second per pass). Other file
+  systems (s3a, abfss, gs, hdfs) go through `content`.
+- **Spark Connect** (Databricks shared and serverless compute, `SparkSession.builder.remote`):
+  nothing here asks for a SparkContext or an RDD; where Connect cannot say something classic
+  Spark can (the cores, column metadata), the helpers ask Spark with a small job or leave
+  Spark's own choice (tested on a local Connect server of pyspark 4).
 - **Tasks of equal work.** `binaryFile` packs the files into partitions largest first, so the
   partitions `read_images` merges differ in bytes (105 MB against 37 MB for 1,580 X-rays on 2
   cores): reading by path, `with_features` deals the rows out by size before decoding, largest
@@ -43,6 +49,7 @@ What matters at scale, and what these helpers do about it:
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -53,19 +60,24 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 import xray_lab
 from xray_lab import columns
 
-__all__ = ["read_images", "resplit", "patient_column", "with_features", "with_facts", "to_vectors",
-           "features_schema", "report_pipeline", "DAEMON_MODULE"]
+__all__ = ["read_images", "with_labels", "resplit", "patient_column", "with_features",
+           "with_facts", "to_vectors", "features_schema", "error_summary", "check_errors",
+           "TooManyErrors", "report_pipeline", "DAEMON_MODULE"]
 
 #: The Python workers' start-up to give the session's `spark.python.daemon.module`:
 #: `SparkSession.builder.config("spark.python.daemon.module", DAEMON_MODULE)`.
 DAEMON_MODULE = "xray_lab.spark_daemon"
 
-#: Rows per Arrow batch, in and out: 256 files reach Arrow's 2 GiB per binary column only if
-#: they average 8 MB (Kaggle's X-rays are well under that).
-DEFAULT_RECORDS_PER_BATCH = 256
-_MAX_BATCH_BYTES = 1 << 30
-#: The `path` column's metadata key that says the files are on a local (or mounted) file system.
+#: The bytes of file contents an Arrow batch going into the decoder holds at most, reading
+#: `content`: Spark 4's default `spark.sql.execution.arrow.maxBytesPerBatch` (64 MiB), far below
+#: Arrow's 2 GiB per binary column. Spark 3.5 counts batches in rows only
+#: (`maxRecordsPerBatch`, default 10,000), so there the rows are worked out from the largest file.
+BATCH_BYTES = 64 << 20
+#: The `path` column's metadata keys (classic Spark keeps them through selections and joins;
+#: Spark Connect drops column metadata, and then one path and one aggregate are read instead):
+#: whether the files are on a local (or mounted) file system, and the largest file's bytes.
 _LOCAL = "xray_lab.local_files"
+_LARGEST = "xray_lab.largest_file"
 
 
 def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = True,
@@ -107,24 +119,83 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
         .withColumn("class", F.element_at(parts, -2))
         .withColumn(columns.SPLIT, F.element_at(parts, -3))
     )
-    listing = df.groupBy("class").count().collect()
+    # One job lists the files: the classes, how many files, the largest, and one path (whose
+    # scheme says whether the decoder can read them itself).
+    listing = df.groupBy("class").agg(F.count(F.lit(1)).alias("count"),
+                                      F.max("length").alias("largest"),
+                                      F.first("path").alias("path")).collect()
     classes = sorted(r["class"] for r in listing)
     if not classes:
         raise FileNotFoundError(f"no file matching {glob!r} under {root}")
     if partitions is None:
+        cores = _default_parallelism(spark)
         files = sum(r["count"] for r in listing)
-        partitions = _default_parallelism(spark) + files // 10_000
+        partitions = cores + files // 10_000 if cores else None
     # coalesce never adds partitions, so no need to ask how many there are (which Spark
-    # Connect cannot: it has no RDDs).
-    df = df.coalesce(partitions)
+    # Connect cannot: it has no RDDs). Where the cores are not known (Spark Connect), Spark's
+    # own partitions stay.
+    if partitions is not None:
+        df = df.coalesce(partitions)
     label = F.create_map(*[x for i, c in enumerate(classes) for x in (F.lit(c), F.lit(i))])
     df = df.withColumn("label", label[F.col("class")].cast("int"))
     # Said in the column's metadata, which selections and joins keep: `with_features` then lets
-    # the decoder read the files itself.
-    local = _is_local(spark, root)
-    df = df.withColumn("path", F.col("path").alias("path", metadata={_LOCAL: local}))
+    # the decoder read the files itself, and sizes its batches, without another job.
+    facts = {_LOCAL: _is_local(listing[0]["path"]),
+             _LARGEST: max(r["largest"] for r in listing)}
+    df = df.withColumn("path", F.col("path").alias("path", metadata=facts))
     return df.select("path", "name", columns.SPLIT, "class", "label", "length", "modificationTime",
                      "content")
+
+
+def with_labels(images, table, *, name: str = "name", label: str = "label",
+                patient: str | None = None, split: str | None = None):
+    """Labels from a table instead of folder names (a flat folder of images and a CSV, as NIH
+    ChestX-ray14's `Data_Entry_2017.csv` or CheXpert's `train.csv`): `table` is a DataFrame with
+    one row per image, matched on the column `name` of both (the file name, as `read_images`
+    gives it; or `path`). Its column `label` becomes `class` (as a string) and `label` the
+    class's index in sorted order, as folder names give them.
+
+    `patient`: the table's column of patient ids, kept under its name, for
+    `resplit(patient=...)`. `split`: the table's column saying which folder split (`train`,
+    `test`, `val`) each image is in; without it every image is in `train`, and `resplit` draws
+    test and validation from them.
+
+    An image with no row in the table is left out, and a warning says how many (one Spark job
+    over the listing counts them and finds the classes); a name on two rows of the table is an
+    error, since the image's label would be ambiguous."""
+    from pyspark.sql import functions as F
+
+    for column, where in ((name, images), (name, table), (label, table)):
+        if column not in where.columns:
+            side = "images" if where is images else "table"
+            raise ValueError(f"no column {column!r} in the {side} (it has {where.columns})")
+    wanted = [name, label] + [c for c in (patient, split) if c is not None]
+    twice = table.groupBy(name).count().where("count > 1").limit(3).collect()
+    if twice:
+        raise ValueError(f"the table names an image on more than one row: "
+                         f"{', '.join(repr(r[name]) for r in twice)}")
+    given = table.select(*wanted).withColumn("__class", F.col(label).cast("string")).drop(label)
+    kept = [c for c in images.columns if c not in (columns.CLASS, columns.LABEL)
+            and c not in wanted[2:] and (c != columns.SPLIT or split is None)]
+    joined = images.select(*kept).join(given, name, "left")
+    counts = {r["__class"]: r["count"] for r in joined.groupBy("__class").count().collect()}
+    missing = counts.pop(None, 0)
+    if missing:
+        warnings.warn(f"{missing} images have no row in the table (by {name!r}): left out",
+                      stacklevel=2)
+    classes = sorted(counts)
+    if not classes:
+        raise ValueError(f"no image of the listing is in the table (matched by {name!r})")
+    index = F.create_map(*[x for i, c in enumerate(classes) for x in (F.lit(c), F.lit(i))])
+    out = (joined.where(F.col("__class").isNotNull())
+           .withColumn(columns.CLASS, F.col("__class"))
+           .withColumn(columns.LABEL, index[F.col("__class")].cast("int")).drop("__class"))
+    if split is None:
+        out = out.withColumn(columns.SPLIT, F.lit("train"))
+    else:
+        out = out.withColumnRenamed(split, columns.SPLIT) if split != columns.SPLIT else out
+    first = [c for c in images.columns if c in out.columns]
+    return out.select(*first, *[c for c in out.columns if c not in first])
 
 
 #: The report's resplit: 1,000 and 2,000 images of Kaggle's 5,216 training images.
@@ -133,7 +204,7 @@ REPORT_TEST, REPORT_VALIDATION, KAGGLE_TRAIN = 1000, 2000, 5216
 
 def resplit(images, *, test: int | None = None, validation: int | None = None, seed: int = 42,
             train_folder: str = "train", test_folder: str = "test", val_folder: str = "val",
-            patient: str | None = None):
+            patient: str | None = None, cache: bool = True):
     """The report's resplit, done right: `test` and `validation` more images drawn from
     the `train_folder` into the new test and validation sets, with no image in two of them and no
     patient either (the report's two `sample` calls overlapped, and people's images fell on
@@ -153,7 +224,13 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
 
     `test` and `validation` default to the report's 1,000 and 2,000, or the same shares of a
     training folder smaller than Kaggle's 5,216 images (as `xray-lab split` does), so that a
-    small dataset keeps a training set."""
+    small dataset keeps a training set.
+
+    `cache`: the split is drawn over every path (a listing of the files and a window over the
+    patients); by default its small path -> subset table is kept in Spark's memory (one short
+    row per image), so that later actions read it instead of listing and drawing again.
+    `cache=False` leaves caching to the caller (as `report_pipeline` does, which caches the
+    listing with its split once and unpersists it at the end)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -198,8 +275,9 @@ def resplit(images, *, test: int | None = None, validation: int | None = None, s
         "patient", F.lit("train").alias(columns.SUBSET))
     splits = drawn.unionByName(fixed).unionByName(other)
     assignment = df.join(F.broadcast(splits), "patient").select("path", "patient", columns.SUBSET)
-    assignment = assignment.cache()
-    assignment.count()
+    if cache:
+        assignment = assignment.cache()
+        assignment.count()
     base = images.drop(columns.PATIENT)  # a patient column given is in the assignment's
     return base.join(F.broadcast(assignment), "path").select(*base.columns, columns.PATIENT,
                                                             columns.SUBSET)
@@ -242,7 +320,7 @@ def features_schema(size: int = xray_lab.DEFAULT_SIZE, *, features: bool = True,
 
 def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = False,
                   features: bool = True, content: str = "content", read: str = "auto",
-                  records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1,
+                  records_per_batch: int | None = None, threads: int = 1,
                   on_error: str = "raise"):
     """Decodes every image with `mapInArrow` (its `content` bytes, or the file at its `path`:
     see `read`): every other column is kept, `content` is dropped, and the columns of
@@ -259,16 +337,17 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     else "content". The rows are the same either way; by path they are first dealt out by
     size over the same number of partitions, so that each task decodes about as many bytes.
 
-    Reading `content`, sets the session's `spark.sql.execution.arrow.maxRecordsPerBatch` to
-    `records_per_batch` (see the module's text); `threads` decoding threads per Python worker
-    (default 1)."""
+    `records_per_batch`: by default the batches are sized in bytes (see the module's text); a
+    number caps the rows of the batches coming out and, reading `content`, sets the session's
+    `spark.sql.execution.arrow.maxRecordsPerBatch` (with a warning). `threads`: decoding
+    threads per Python worker (default 1)."""
     return _decode_in_spark(images, size=size, exact=exact, pixels=True, features=features,
                             content=content, read=read, records_per_batch=records_per_batch,
                             threads=threads, on_error=on_error)
 
 
 def with_facts(images, *, content: str = "content", read: str = "auto",
-               records_per_batch: int = DEFAULT_RECORDS_PER_BATCH, threads: int = 1,
+               records_per_batch: int | None = None, threads: int = 1,
                on_error: str = "raise"):
     """The header facts of every file (`xray_lab.facts`: width, height, mode, bit_depth,
     format, progressive, error) without decoding it, `content` dropped: the report's image
@@ -284,13 +363,12 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
     from pyspark.sql.types import StructType
 
     xray_lab._check_on_error(on_error)
-    if records_per_batch < 1:
+    if records_per_batch is not None and records_per_batch < 1:
         raise ValueError("records_per_batch must be at least 1")
     if read not in ("auto", "path", "content"):
         raise ValueError(f"read must be 'auto', 'path' or 'content', not {read!r}")
     if read == "auto":
-        local = "path" in images.columns and images.schema["path"].metadata.get(_LOCAL, False)
-        read = "path" if local else "content"
+        read = "path" if _reads_by_path(images) else "content"
     if read == "path" and "path" not in images.columns:
         raise ValueError("read='path' needs a `path` column (read_images gives one)")
     if read == "content" and content not in images.columns:
@@ -310,15 +388,14 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
             images = _deal(images, partitions)
     schema = StructType(keep + features_schema(size, features=features, pixels=pixels))
     arrow_schema = _arrow_schema(keep, size, features, pixels)
+    # The batches coming out hold at most BATCH_BYTES of features (745 rows of 150 x 150), or
+    # `records_per_batch` rows.
     row_bytes = size * size * 4 if features and pixels else 64
-    step = max(1, min(records_per_batch, _MAX_BATCH_BYTES // row_bytes))
+    step = max(1, BATCH_BYTES // row_bytes)
+    if records_per_batch is not None:
+        step = min(step, records_per_batch)
     if read == "content":
-        key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-        if images.sparkSession.conf.get(key, None) != str(records_per_batch):
-            warnings.warn(f"xray_lab.spark sets the session's {key} to {records_per_batch} "
-                          "(files come in Arrow batches, which hold at most 2 GiB); it applies "
-                          "to every Arrow UDF of this session", stacklevel=3)
-            images.sparkSession.conf.set(key, str(records_per_batch))
+        _size_input_batches(images, records_per_batch)
     names = [f.name for f in keep]
     # "raise" is the decoder's own; "drop" filters the kept columns with the decoded ones.
     decoder_on_error = "raise" if on_error == "raise" else "row"
@@ -363,16 +440,23 @@ def to_vectors(df, column: str = "features", out: str = "vector"):
 def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed: int = 42,
                     reg_param: float = 0.1, test: int | None = None,
                     validation: int | None = None,
-                    records_per_batch: int = DEFAULT_RECORDS_PER_BATCH,
-                    logistic: bool = True) -> dict:
+                    records_per_batch: int | None = None,
+                    logistic: bool = True, max_error_share: float | None = None,
+                    cache_training: bool = False) -> dict:
     """The report's pipeline on these helpers, stage by stage, timed: load and count per subset
     and class; the resplit (done right) and count; image sizes with min, max, mean and std per
-    split (one pass reads the header facts and decodes for the intensities; one job brings its
-    small rows, the scatter plot's points, to the driver); pixel intensities per split (from
-    those rows);
-    features and MLlib training (`LinearRegression(regParam)`, as the report); evaluation on test
-    and validation (RMSE, R²); then, beyond the report and in a stage of its own,
-    `LogisticRegression(regParam)` with its accuracy and ROC AUC (`logistic=False` skips it).
+    split and pixel intensities per split (one pass reads the header facts and decodes for the
+    intensities; Spark aggregates its small rows per split in one job: no row per image comes
+    to the driver); features and MLlib training (`LinearRegression(regParam)`, as the report);
+    evaluation on test and validation (RMSE, R²); then, beyond the report and in a stage of its
+    own, `LogisticRegression(regParam)` with its accuracy and ROC AUC (`logistic=False` skips
+    it).
+
+    Files that fail are left out of training and counted (`rejected`, with the first reasons in
+    `rejects`); `max_error_share` (0.01: one in a hundred) raises `TooManyErrors` after the
+    statistics pass when more failed. The training set goes to MLlib uncached (MLlib caches its
+    own blocks of it; `cache_training=True` caches the vectors too: decoded once, held twice).
+    What it keeps in memory it unpersists before returning.
 
     Returns a dict of stage seconds, counts, statistics and metrics (what
     `bench/spark.py` compares with the report's)."""
@@ -399,10 +483,17 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     counts_before = per_class(images, columns.SPLIT)
     stage("load and count")
 
-    images = resplit(images, test=test, validation=validation, seed=seed)
-    # resplit keeps its path -> split table in memory: these read it, and no file.
-    assignment = images.select("path", "patient", columns.SUBSET)
-    counts_after = {f"{r[columns.SUBSET]}/{r['class']}": r["count"] for r in images.select(
+    raw = images
+    split = resplit(images, test=test, validation=validation, seed=seed, cache=False)
+    # The listing and its split, without the files' contents (a short row per image), kept in
+    # memory once for every stage below: the files are listed and the split drawn once. Reading
+    # by path the decoder reads the files from it; reading `content`, each pass joins it to the
+    # scan's bytes (broadcast: the bytes are never shuffled).
+    cached = split.drop("content").cache()
+    images = cached if _reads_by_path(cached) else raw.select("path", "content").join(
+        F.broadcast(cached), "path")
+    assignment = cached.select("path", "patient", columns.SUBSET)
+    counts_after = {f"{r[columns.SUBSET]}/{r['class']}": r["count"] for r in cached.select(
         columns.SUBSET, "class").groupBy(columns.SUBSET, "class").count().collect()}
     if not any(key.startswith("train/") for key in counts_after):
         raise ValueError(f"no training images left after the resplit of {root}: every patient "
@@ -412,37 +503,43 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
              .where("k > 1").count())
     stage("resplit and count")
 
-    # One pass gives the header facts and the intensities (decoded, without the features), and
-    # one job brings its small rows to the driver: the scatter plot's points (what the report
-    # collects too), from which the per-split statistics are a few numpy calls. Each Spark job
-    # costs about 0.3-0.7 s here, so the aggregations are not jobs of their own. The features
-    # stage decodes again: keeping 22,500 numbers per image in Spark's cache here was slower
-    # (2 cores, 1,580 files: 13 s against 9 s for these two stages with a header-only pass).
+    # One pass gives the header facts and the intensities (decoded, without the features); its
+    # small rows (no features: about a hundred bytes an image) are kept in memory for the
+    # statistics, computed by Spark per split in one job, and the first reasons of any failures.
+    # No row per image comes to the driver. The features stage decodes again: keeping 22,500
+    # numbers per image in Spark's cache here was slower (2 cores, 1,580 files: 13 s against 9 s
+    # for these two stages with a header-only pass).
     described = with_features(images, size=size, features=False,
                               records_per_batch=records_per_batch)
-    rows = described.select(columns.SUBSET, "width", "height", "mean", "std", "min", "max",
-                            F.when(F.col("error").isNotNull(), F.col("path")).alias("path"),
-                            "error").collect()
-    size_stats = _size_stats(rows)
-    size_points = sum(1 for r in rows if r["width"] is not None)
+    described = described.select(columns.SUBSET, "path", *_STAT_COLUMNS, columns.ERROR).cache()
+    size_stats, intensity_stats, errors = _statistics(described)
     stage("image sizes")
-
-    intensity_stats = _intensity_stats(rows)
-    rejects = [(r["path"], r["error"]) for r in rows if r["error"] is not None]
+    size_points = sum(errors["read_headers"].values())
+    rejects = errors["examples"]
+    described.unpersist()
+    if max_error_share is not None:
+        _check_share(errors, max_error_share)
     stage("pixel intensities")
 
     decoded = with_features(images, size=size, records_per_batch=records_per_batch)
-    # The vectors are kept in memory: MLlib's passes (and the evaluation's) then read them
-    # instead of decoding again (without it: 35 s instead of 20 s for this stage here).
     data = to_vectors(decoded.where("error IS NULL")).select(
-        columns.SUBSET, "vector", F.col("label").cast("double").alias("label")).cache()
+        columns.SUBSET, "vector", F.col("label").cast("double").alias("label"))
+    # MLlib's LinearRegression and LogisticRegression (Spark 3.5 and 4) standardize their input
+    # into blocks and cache those during training, whatever the input ("Be careful of double
+    # caching!", they warn when it is cached too). So by default the training set goes in
+    # uncached: one copy in memory, MLlib's, at the cost of decoding it twice (MLlib's
+    # statistics pass, then its blocks). `cache_training=True` decodes it once into Spark's
+    # cache and keeps two copies. The held-out images, read by every evaluation, are cached.
     train = data.where(F.col(columns.SUBSET) == "train")
+    if cache_training:
+        train = train.cache()
+    held_out = data.where(F.col(columns.SUBSET) != "train").cache()
     linear = LinearRegression(featuresCol="vector", labelCol="label", regParam=reg_param).fit(train)
     stage("features and training")
 
     metrics = {}
     for name in ("test", "validation"):
-        predictions = linear.transform(data.where(F.col(columns.SUBSET) == name)).cache()
+        predictions = linear.transform(held_out.where(F.col(columns.SUBSET) == name)).cache()
         metrics[name] = {m: RegressionEvaluator(labelCol="label", metricName=m).evaluate(predictions)
                          for m in ("rmse", "r2")}
         predictions.unpersist()
@@ -452,7 +549,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
         model = LogisticRegression(featuresCol="vector", labelCol="label",
                                    regParam=reg_param).fit(train)
         for name in ("test", "validation"):
-            predictions = model.transform(data.where(F.col(columns.SUBSET) == name)).cache()
+            predictions = model.transform(held_out.where(F.col(columns.SUBSET) == name)).cache()
             metrics[name]["logistic_accuracy"] = MulticlassClassificationEvaluator(
                 labelCol="label", metricName="accuracy").evaluate(predictions)
             metrics[name]["logistic_roc_auc"] = BinaryClassificationEvaluator(
@@ -460,7 +557,11 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
                 metricName="areaUnderROC").evaluate(predictions)
             predictions.unpersist()
         stage("logistic regression (beyond the report)")
-    data.unpersist()
+    if cache_training:
+        train.unpersist()
+    held_out.unpersist()
+    if cached is not None:
+        cached.unpersist()
 
     return {
         "tool": "xray-lab in pyspark",
@@ -473,68 +574,177 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
         "size_points": size_points,
         "intensity_stats": intensity_stats,
         "rejects": rejects,
+        "rejected": errors["count"],
         "metrics": metrics,
         "iterations": linear.summary.totalIterations,
     }
 
 
-def _by_subset(rows, ok=lambda r: True) -> dict:
-    groups: dict = {}
-    for r in rows:
-        if ok(r):
-            groups.setdefault(r[columns.SUBSET], []).append(r)
-    return groups
+#: The columns of the statistics pass that the per-split statistics read.
+_STAT_COLUMNS = ("width", "height", "mean", "std", "min", "max")
 
 
-def _size_stats(rows) -> dict:
-    """Per split: min, max, mean and (sample) standard deviation of width and height, as
-    Spark's `min`, `max`, `mean` and `stddev` give them, over the files whose header was read."""
-    import numpy as np
+def _statistics(described):
+    """Per split, in one Spark job over the statistics pass's rows: min, max, mean and
+    (sample) standard deviation of width and height over the files whose header was read, as
+    Spark's `min`, `max`, `mean` and `stddev` give them; and the min, max, mean and standard
+    deviation of every decoded pixel (0-255) over the files that decoded. Every image has
+    size x size pixels, so a split's pixels pool exactly from the images' means and standard
+    deviations: mean of means, and the root of the mean of (std² + mean²) less the mean².
+    Then the failures: how many, and the first reasons (a second job, only when there are any)."""
+    from pyspark.sql import functions as F
 
-    out = {}
-    for split, group in _by_subset(rows, lambda r: r["width"] is not None).items():
-        stats = {columns.SUBSET: split}
-        for c in ("width", "height"):
-            v = np.array([r[c] for r in group], dtype=np.float64)
-            stats.update({f"{c}_min": int(v.min()), f"{c}_max": int(v.max()),
-                          f"{c}_mean": float(v.mean()),
-                          f"{c}_stddev": float(v.std(ddof=1)) if len(v) > 1 else None})
-        out[split] = stats
-    return out
+    decoded = F.col(columns.ERROR).isNull()
+    aggregates = [f(F.col(c)).alias(f"{c}_{name}") for c in ("width", "height")
+                  for name, f in (("min", F.min), ("max", F.max), ("mean", F.mean),
+                                  ("stddev", F.stddev))]
+    aggregates += [
+        F.count("width").alias("headers"),
+        F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(decoded, 1)).alias("decoded"),
+        F.min(F.when(decoded, F.col("min"))).alias("pixel_min"),
+        F.max(F.when(decoded, F.col("max"))).alias("pixel_max"),
+        F.mean(F.when(decoded, F.col("mean"))).alias("pixel_mean"),
+        F.mean(F.when(decoded, F.col("std") * F.col("std") + F.col("mean") * F.col("mean")))
+        .alias("pixel_square"),
+    ]
+    sizes, intensities, headers, rows, failed = {}, {}, {}, 0, 0
+    for r in described.groupBy(columns.SUBSET).agg(*aggregates).collect():
+        split, r = r[columns.SUBSET], r.asDict()
+        rows += r["rows"]
+        failed += r["rows"] - r["decoded"]
+        headers[split] = r["headers"]
+        if r["headers"]:
+            sizes[split] = {columns.SUBSET: split,
+                            **{f"{c}_{n}": r[f"{c}_{n}"] for c in ("width", "height")
+                               for n in ("min", "max", "mean", "stddev")}}
+        if r["decoded"]:
+            mean = r["pixel_mean"]
+            intensities[split] = {"min": r["pixel_min"], "max": r["pixel_max"], "mean": mean,
+                                  "std": math.sqrt(max(r["pixel_square"] - mean * mean, 0.0))}
+    examples = []
+    if failed:
+        examples = [(e["path"], e[columns.ERROR]) for e in described.where(~decoded)
+                    .select("path", columns.ERROR).limit(ERROR_EXAMPLES).collect()]
+    errors = {"rows": rows, "count": failed, "share": failed / rows if rows else 0.0,
+              "examples": examples, "read_headers": headers}
+    return sizes, intensities, errors
 
 
-def _intensity_stats(rows) -> dict:
-    """Per split: the min, max, mean and standard deviation of every decoded pixel (0-255).
-    Every image has size x size pixels, so the split's pixels pool exactly from the images'
-    means and standard deviations."""
-    import numpy as np
-
-    out = {}
-    for split, group in _by_subset(rows, lambda r: r["error"] is None).items():
-        mean = np.array([r["mean"] for r in group])
-        std = np.array([r["std"] for r in group])
-        pooled = float(mean.mean())
-        out[split] = {"min": min(r["min"] for r in group), "max": max(r["max"] for r in group),
-                      "mean": pooled,
-                      "std": float(np.sqrt(max((std ** 2 + mean ** 2).mean() - pooled ** 2, 0.0)))}
-    return out
+#: How many failed files an error summary names (the first ones Spark finds).
+ERROR_EXAMPLES = 10
 
 
-def _is_local(spark, root: str) -> bool:
-    """Whether Spark reads `root` from a local (or mounted) file system: a `file:` path, or a
-    path without a scheme when Hadoop's default file system is the local one (not HDFS)."""
+class TooManyErrors(ValueError):
+    """More of the files failed than the caller allows: the message says how many, and why
+    the first ones did."""
+
+
+def error_summary(decoded, *, examples: int = ERROR_EXAMPLES) -> dict:
+    """How the files of a decoded frame (`with_features` or `with_facts`, `on_error="row"`)
+    fared: `rows`, `count` (rows with `error` set), `share` and `examples`, the (path, error)
+    of the first failed files Spark finds. One job counts, a second one (only when some
+    failed) finds the examples: run it on a cached or saved frame, or each job decodes again."""
+    from pyspark.sql import functions as F
+
+    counts = decoded.agg(F.count(F.lit(1)).alias("rows"),
+                         F.count(F.col(columns.ERROR)).alias("failed")).first()
+    rows, failed = counts["rows"], counts["failed"]
+    found = []
+    if failed and examples:
+        found = [(r["path"] if "path" in decoded.columns else None, r[columns.ERROR])
+                 for r in decoded.where(F.col(columns.ERROR).isNotNull())
+                 .select(*[c for c in ("path", columns.ERROR) if c in decoded.columns])
+                 .limit(examples).collect()]
+    return {"rows": rows, "count": failed, "share": failed / rows if rows else 0.0,
+            "examples": found}
+
+
+def check_errors(decoded, max_share: float, *, examples: int = ERROR_EXAMPLES) -> dict:
+    """`error_summary`, raising `TooManyErrors` (with the share and the first reasons) when
+    more than `max_share` of the rows (0.01: one file in a hundred) failed."""
+    summary = error_summary(decoded, examples=examples)
+    _check_share(summary, max_share)
+    return summary
+
+
+def _check_share(summary: dict, max_share: float) -> None:
+    if not 0 <= max_share <= 1:
+        raise ValueError(f"max_share must lie in [0, 1], not {max_share}")
+    if summary["count"] and summary["share"] > max_share:
+        reasons = "\n".join(f"  {path}: {error}" for path, error in summary["examples"])
+        raise TooManyErrors(
+            f"{summary['count']} of {summary['rows']} files failed ({summary['share']:.2%}, "
+            f"more than the {max_share:.2%} allowed); the first:\n{reasons}")
+
+
+def _is_local(path: str) -> bool:
+    """Whether the decoder can read a file Spark listed at `path` itself: a `file:` path (a
+    laptop, or a cluster's shared mount) or a Unity Catalog volume (mounted on every Databricks
+    node). `binaryFile` gives every path with its scheme, so no Hadoop setting is asked (which
+    Spark Connect could not). Anything else (s3a, abfss, gs, hdfs, dbfs) goes through
+    `content`: Spark reads those files, and the decoder never sees a path it cannot open."""
     from urllib.parse import urlparse
 
-    if _volume_path(str(root)) is not None:
-        return True  # a Unity Catalog volume: mounted on every Databricks node
-    scheme = urlparse(str(root)).scheme
-    if not scheme:
-        try:
-            default = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS")
-        except Exception:  # a Spark Connect session has no JVM here: ship the bytes instead
-            return False
-        scheme = urlparse(default or "file:///").scheme
-    return scheme.lower() == "file"
+    if _volume_path(str(path)) is not None:
+        return True
+    return urlparse(str(path)).scheme.lower() == "file"
+
+
+def _reads_by_path(images) -> bool:
+    """Whether these files are on a local (or mounted) file system: what `read_images` wrote in
+    the `path` column's metadata, or (where it is gone: Spark Connect keeps no column metadata,
+    or a frame not made by `read_images`) what the first path says, at the cost of a small job."""
+    if "path" not in images.columns:
+        return False
+    metadata = images.schema["path"].metadata or {}
+    if _LOCAL in metadata:
+        return bool(metadata[_LOCAL])
+    first = images.select("path").first()
+    return first is not None and first["path"] is not None and _is_local(first["path"])
+
+
+def _largest_file(images) -> int:
+    """The largest file's bytes: from the `path` column's metadata, else from `length`."""
+    metadata = (images.schema["path"].metadata or {}) if "path" in images.columns else {}
+    if _LARGEST in metadata:
+        return int(metadata[_LARGEST])
+    if "length" not in images.columns:
+        return 0
+    from pyspark.sql import functions as F
+    return int(images.agg(F.max("length")).first()[0] or 0)
+
+
+def _has_setting(conf, key: str) -> bool:
+    """Whether this Spark knows the setting `key` (asked without a default: with one, an unset
+    setting gives the default back, whether Spark knows it or not)."""
+    try:
+        return conf.get(key) is not None
+    except Exception:  # Spark 3.5 does not know it
+        return False
+
+
+def _size_input_batches(images, records_per_batch) -> None:
+    """Reading `content`, Arrow batches of at most `BATCH_BYTES` of files going in. Spark 4
+    does it by itself (`maxBytesPerBatch`, 64 MiB by default): nothing is set. Spark 3.5
+    counts rows only: when its `maxRecordsPerBatch` times the largest file exceeds
+    `BATCH_BYTES`, it is lowered, a session-wide setting, and a warning says so. A
+    `records_per_batch` given sets it in any case."""
+    conf = images.sparkSession.conf
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    if records_per_batch is None:
+        if _has_setting(conf, "spark.sql.execution.arrow.maxBytesPerBatch"):
+            return
+        largest = max(_largest_file(images), 1)
+        current = int(conf.get(key, None) or 10_000)
+        if 0 < current and current * largest <= BATCH_BYTES:
+            return
+        records_per_batch = max(1, BATCH_BYTES // largest)
+    if conf.get(key, None) != str(records_per_batch):
+        warnings.warn(f"xray_lab.spark sets the session's {key} to {records_per_batch} (the files "
+                      f"come in Arrow batches, which hold at most 2 GiB); it applies to every "
+                      "Arrow UDF of this session", stacklevel=4)
+        conf.set(key, str(records_per_batch))
 
 
 def _deal(images, partitions: int):
@@ -551,14 +761,15 @@ def _deal(images, partitions: int):
             .repartitionByRange(partitions, "__deal").drop("__deal"))
 
 
-def _default_parallelism(spark) -> int:
-    """The session's default parallelism (the cores of a local session), asked without the
-    SparkContext when the session has none (Spark Connect)."""
+def _default_parallelism(spark):
+    """The session's default parallelism (the cores of a local session), or None where it
+    cannot be known: Spark Connect has no SparkContext to ask, and unless the session sets
+    `spark.default.parallelism` the client cannot see the cluster's cores."""
     try:
         return spark.sparkContext.defaultParallelism
     except Exception:
         value = spark.conf.get("spark.default.parallelism", None)
-        return int(value) if value else (os.cpu_count() or 2)
+        return int(value) if value else None
 
 
 def _partitions(df) -> int:
