@@ -39,6 +39,8 @@ def test_a_connect_session_has_no_spark_context(spark):
     assert isinstance(spark, ConnectSession)
     with pytest.raises(Exception):
         spark.sparkContext  # what read_images and with_features must never need
+    assert xs._is_connect(spark) and xs._is_connect(spark.range(1))
+    assert xs._default_parallelism(spark) is None and xs._partitions(spark.range(1)) == 0
 
 
 def test_the_pipeline_on_connect_gives_the_commands_rows(spark, real_sample, expected):

@@ -761,23 +761,25 @@ def _deal(images, partitions: int):
             .repartitionByRange(partitions, "__deal").drop("__deal"))
 
 
+def _is_connect(session_or_frame) -> bool:
+    """Whether a session (or a DataFrame) is Spark Connect's: a client with no SparkContext, no
+    RDDs and no JVM to ask."""
+    return type(session_or_frame).__module__.startswith("pyspark.sql.connect")
+
+
 def _default_parallelism(spark):
     """The session's default parallelism (the cores of a local session), or None where it
-    cannot be known: Spark Connect has no SparkContext to ask, and unless the session sets
-    `spark.default.parallelism` the client cannot see the cluster's cores."""
-    try:
+    cannot be known: on Spark Connect the client sees no cores, unless the session sets
+    `spark.default.parallelism`."""
+    if not _is_connect(spark):
         return spark.sparkContext.defaultParallelism
-    except Exception:
-        value = spark.conf.get("spark.default.parallelism", None)
-        return int(value) if value else None
+    value = spark.conf.get("spark.default.parallelism", None)
+    return int(value) if value else None
 
 
 def _partitions(df) -> int:
-    """How many partitions `df` has (0 where that cannot be asked: Spark Connect has no RDDs)."""
-    try:
-        return df.rdd.getNumPartitions()
-    except Exception:
-        return 0
+    """How many partitions `df` has (0 on Spark Connect, which has no RDDs to ask)."""
+    return 0 if _is_connect(df) else df.rdd.getNumPartitions()
 
 
 def _local_path(uri: str) -> str:
