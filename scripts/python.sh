@@ -112,7 +112,7 @@ if [ "$command" = test ]; then
   (cd py/tests && "$checks/wheel/bin/python" -m pytest -q -p no:cacheprovider test_decode.py)
 
   step "the sdist: built, then built from and installed into a new environment (the changed crates only: the dependencies come from the wheel's build)"
-  "$venv/bin/maturin" sdist --quiet -m py/Cargo.toml -o "$dist"
+  "$venv/bin/maturin" sdist -m py/Cargo.toml -o "$dist" >/dev/null
   sdist=$(ls "$dist"/xray_lab-*.tar.gz)
   python3 -m venv "$checks/sdist"
   "$checks/sdist/bin/pip" install --quiet --disable-pip-version-check maturin==1.7.4 ziglang==0.17.1 pytest pandas polars pillow
@@ -132,7 +132,7 @@ if [ "$command" = wheels ]; then
     step "the wheel for $target (release, zig)"
     dist_wheel "$target"
   done
-  "$venv/bin/maturin" sdist --quiet -m py/Cargo.toml -o "$dist"
+  "$venv/bin/maturin" sdist -m py/Cargo.toml -o "$dist" >/dev/null
   step "in $dist:"
   ls -la "$dist"
 fi
