@@ -69,7 +69,7 @@ def test_files_read_by_the_decoder_or_shipped_by_spark_give_the_same_rows(spark,
     images = xs.read_images(spark, str(real_sample))
     # Local files: the decoder reads them itself ("auto"), and the resplit's join keeps that.
     largest = max(p.stat().st_size for p in real_sample.rglob("*.jpeg"))
-    said = {"xray_lab.local_files": True, "xray_lab.largest_file": largest}
+    said = {"xray_lab.local_files": True, "xray_lab.largest_file": largest, "xray_lab.files": 18}
     assert images.schema["path"].metadata == said
     assert xs.resplit(images).schema["path"].metadata == said
     # A frame without that metadata (Spark Connect keeps none) is judged by its first path.
@@ -235,6 +235,14 @@ def test_by_path_each_task_decodes_a_like_share_of_the_bytes(spark, synthetic):
     assert len(shares) == images.rdd.getNumPartitions() == 2
     assert max(shares) < 1.2 * min(shares), shares
     assert decoded.count() == images.count()
+    # Beyond DEAL_SORTED_UP_TO files, a hash of the path deals them: no sorted window (which
+    # moves every path row to one partition), every row kept, the same partitions.
+    assert "Window" in xs._deal(images, 2)._jdf.queryExecution().optimizedPlan().toString()
+    hashed = xs._deal(images, 2, sorted_up_to=10)
+    assert "Window" not in hashed._jdf.queryExecution().optimizedPlan().toString()
+    assert hashed.rdd.getNumPartitions() == 2
+    assert sorted(r["path"] for r in hashed.select("path").collect()) == \
+        sorted(r["path"] for r in images.select("path").collect())
 
 
 def test_patients_in_spark_follow_the_crates_rule(spark, synthetic, real_sample):

@@ -78,6 +78,11 @@ BATCH_BYTES = 64 << 20
 #: whether the files are on a local (or mounted) file system, and the largest file's bytes.
 _LOCAL = "xray_lab.local_files"
 _LARGEST = "xray_lab.largest_file"
+_FILES = "xray_lab.files"
+#: Up to this many files, `with_features` deals them out by size in one sorted order (a window
+#: without a partition: every path row sorted on one core, about a second per million rows);
+#: beyond it, by a hash of the path, which needs no order and evens the bytes out by numbers.
+DEAL_SORTED_UP_TO = 1_000_000
 
 
 def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = True,
@@ -141,7 +146,8 @@ def read_images(spark, root: str, glob: str = "*.jpeg", *, recursive: bool = Tru
     # Said in the column's metadata, which selections and joins keep: `with_features` then lets
     # the decoder read the files itself, and sizes its batches, without another job.
     facts = {_LOCAL: _is_local(listing[0]["path"]),
-             _LARGEST: max(r["largest"] for r in listing)}
+             _LARGEST: max(r["largest"] for r in listing),
+             _FILES: sum(r["count"] for r in listing)}
     df = df.withColumn("path", F.col("path").alias("path", metadata=facts))
     return df.select("path", "name", columns.SPLIT, "class", "label", "length", "modificationTime",
                      "content")
@@ -747,16 +753,22 @@ def _size_input_batches(images, records_per_batch) -> None:
         conf.set(key, str(records_per_batch))
 
 
-def _deal(images, partitions: int):
+def _deal(images, partitions: int, sorted_up_to: int = DEAL_SORTED_UP_TO):
     """`images` over `partitions` partitions, dealt by file size (the `length` column; in
     order of path without it): partition k gets the files k, k + n, k + 2n, ... of the largest
-    first order."""
+    first order. Beyond `sorted_up_to` files (as `read_images` counted them), by a hash of the
+    path instead: no global order to sort, and with that many files a random deal gives each
+    task a like share of the bytes."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    by = [F.col("length").desc(), F.col("path")] if "length" in images.columns \
-        else [F.col("path")]
-    deal = (F.row_number().over(Window.orderBy(*by)) - 1) % partitions
+    files = (images.schema["path"].metadata or {}).get(_FILES, 0)
+    if files > sorted_up_to:
+        deal = F.pmod(F.xxhash64("path"), F.lit(partitions))
+    else:
+        by = [F.col("length").desc(), F.col("path")] if "length" in images.columns \
+            else [F.col("path")]
+        deal = (F.row_number().over(Window.orderBy(*by)) - 1) % partitions
     return (images.withColumn("__deal", deal)
             .repartitionByRange(partitions, "__deal").drop("__deal"))
 
