@@ -11,7 +11,7 @@ package against Pillow from plain Python: the same files, the same run (issue 17
    - `xray_lab.spark.report_pipeline`: the same stages with the crate's decoder in
      `mapInArrow`, its workers started by `xray_lab.spark_daemon` (one pass for the header
      facts and the intensities, the files read by the decoder itself; a second decode for the
-     features, whose vectors are kept in memory for MLlib), the resplit done right, the same
+     features, handed to MLlib uncached, since MLlib caches its own blocks), the resplit done right, the same
      MLlib model and metrics; its logistic regression (beyond the report) is timed apart and
      left out of the total compared.
 `--throughput` times decoding alone inside Spark (every file to features, no training), for
