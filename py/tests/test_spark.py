@@ -212,6 +212,20 @@ def test_an_nih_style_dataset_labels_and_patients_from_a_table(spark, real_sampl
     assert len(decoded) == 23 and all(r["error"] is None for r in decoded)
 
 
+def test_another_decoder_runs_in_the_same_plan(spark, real_sample):
+    # What bench/spark.py's control run does with Pillow: the plan stays, the decoder changes.
+    def marked(paths, **settings):
+        table = xray_lab.decode(paths, **settings)
+        at = table.schema.get_field_index("format")
+        return table.set_column(at, "format", pa.array(["marked"] * len(paths)))
+
+    images = xs.read_images(spark, str(real_sample))
+    rows = xs.with_features(images, features=False, decoder=marked, on_error="row").collect()
+    assert len(rows) == 18 and {r["format"] for r in rows} == {"marked"}
+    with pytest.raises(ValueError, match="decoder= reads by path"):
+        xs.with_features(images, read="content", decoder=marked)
+
+
 def test_too_many_failed_files_fail_the_job_with_their_reasons(spark, real_sample):
     decoded = xs.with_facts(xs.read_images(spark, str(real_sample)), on_error="row")
     summary = xs.error_summary(decoded)

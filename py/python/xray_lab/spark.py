@@ -327,7 +327,7 @@ def features_schema(size: int = xray_lab.DEFAULT_SIZE, *, features: bool = True,
 def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = False,
                   features: bool = True, content: str = "content", read: str = "auto",
                   records_per_batch: int | None = None, threads: int = 1,
-                  on_error: str = "raise"):
+                  on_error: str = "raise", decoder=None):
     """Decodes every image with `mapInArrow` (its `content` bytes, or the file at its `path`:
     see `read`): every other column is kept, `content` is dropped, and the columns of
     `xray_lab.decode` are added: `features` (an array of floats; left out with
@@ -346,10 +346,17 @@ def with_features(images, *, size: int = xray_lab.DEFAULT_SIZE, exact: bool = Fa
     `records_per_batch`: by default the batches are sized in bytes (see the module's text); a
     number caps the rows of the batches coming out and, reading `content`, sets the session's
     `spark.sql.execution.arrow.maxRecordsPerBatch` (with a warning). `threads`: decoding
-    threads per Python worker (default 1)."""
+    threads per Python worker (default 1).
+
+    `decoder`: another function in `xray_lab.decode`'s place (the same arguments, a table of the
+    same columns), run in the same plan, reading by path; the workers must be able to import
+    it. For measuring what the plan gains apart from the decoder: `bench/spark.py` runs Pillow
+    through it."""
+    if decoder is not None and read != "path" and not (read == "auto" and _reads_by_path(images)):
+        raise ValueError("decoder= reads by path: the files must be local (read='path')")
     return _decode_in_spark(images, size=size, exact=exact, pixels=True, features=features,
                             content=content, read=read, records_per_batch=records_per_batch,
-                            threads=threads, on_error=on_error)
+                            threads=threads, on_error=on_error, decoder=decoder)
 
 
 def with_facts(images, *, content: str = "content", read: str = "auto",
@@ -365,7 +372,7 @@ def with_facts(images, *, content: str = "content", read: str = "auto",
 
 
 def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
-                     records_per_batch, threads, on_error):
+                     records_per_batch, threads, on_error, decoder=None):
     from pyspark.sql.types import StructType
 
     xray_lab._check_on_error(on_error)
@@ -405,6 +412,7 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
     names = [f.name for f in keep]
     # "raise" is the decoder's own; "drop" filters the kept columns with the decoded ones.
     decoder_on_error = "raise" if on_error == "raise" else "row"
+    decode_paths = decoder if decoder is not None else xray_lab.decode
 
     def decode(batches):
         for batch in batches:
@@ -412,8 +420,8 @@ def _decode_in_spark(images, *, size, exact, pixels, features, content, read,
                 part = batch.slice(start, step)
                 if read == "path":
                     paths = [_local_path(p) for p in part.column("path").to_pylist()]
-                    table = (xray_lab.decode(paths, size=size, exact=exact, features=features,
-                                             threads=threads, on_error=decoder_on_error)
+                    table = (decode_paths(paths, size=size, exact=exact, features=features,
+                                          threads=threads, on_error=decoder_on_error)
                              if pixels
                              else xray_lab.facts(paths, threads=threads,
                                                  on_error=decoder_on_error))
@@ -448,7 +456,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
                     validation: int | None = None,
                     records_per_batch: int | None = None,
                     logistic: bool = True, max_error_share: float | None = None,
-                    cache_training: bool = False) -> dict:
+                    cache_training: bool = False, decoder=None) -> dict:
     """The report's pipeline on these helpers, stage by stage, timed: load and count per subset
     and class; the resplit (done right) and count; image sizes with min, max, mean and std per
     split and pixel intensities per split (one pass reads the header facts and decodes for the
@@ -462,7 +470,8 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     `rejects`); `max_error_share` (0.01: one in a hundred) raises `TooManyErrors` after the
     statistics pass when more failed. The training set goes to MLlib uncached (MLlib caches its
     own blocks of it; `cache_training=True` caches the vectors too: decoded once, held twice).
-    What it keeps in memory it unpersists before returning.
+    What it keeps in memory it unpersists before returning. `decoder`: as for `with_features`
+    (the benchmark's control run).
 
     Returns a dict of stage seconds, counts, statistics and metrics (what
     `bench/spark.py` compares with the report's)."""
@@ -516,7 +525,7 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
     # numbers per image in Spark's cache here was slower (2 cores, 1,580 files: 13 s against 9 s
     # for these two stages with a header-only pass).
     described = with_features(images, size=size, features=False,
-                              records_per_batch=records_per_batch)
+                              records_per_batch=records_per_batch, decoder=decoder)
     described = described.select(columns.SUBSET, "path", *_STAT_COLUMNS, columns.ERROR).cache()
     size_stats, intensity_stats, errors = _statistics(described)
     stage("image sizes")
@@ -527,7 +536,8 @@ def report_pipeline(spark, root: str, *, size: int = xray_lab.DEFAULT_SIZE, seed
         _check_share(errors, max_error_share)
     stage("pixel intensities")
 
-    decoded = with_features(images, size=size, records_per_batch=records_per_batch)
+    decoded = with_features(images, size=size, records_per_batch=records_per_batch,
+                            decoder=decoder)
     data = to_vectors(decoded.where("error IS NULL")).select(
         columns.SUBSET, "vector", F.col("label").cast("double").alias("label"))
     # MLlib's LinearRegression and LogisticRegression (Spark 3.5 and 4) standardize their input
