@@ -59,12 +59,16 @@ dist="${XRAY_LAB_DIST:-$HOME/.cache/xray-lab/dist}"
 # library): the wheel must run on a node that has no Rust. zig links it against glibc 2.17's
 # symbols (manylinux2014: CentOS 7, Amazon Linux 2, RHEL 7 and later) and cross-links aarch64;
 # maturin checks the result against the manylinux policy before it writes the wheel.
+# dist_env [NAME=VALUE...] COMMAND...: COMMAND in that build folder and environment.
+dist_env() {
+  env -u RUSTFLAGS -u CARGO_BUILD_BUILD_DIR -u LD_LIBRARY_PATH -u RUSTC \
+    CARGO_TARGET_DIR="$HOME/.cache/xray-lab/dist-build" "$@"
+}
 dist_wheel() {
   rustup target add "$1" >/dev/null 2>&1 || true
-  env -u RUSTFLAGS -u CARGO_BUILD_BUILD_DIR -u LD_LIBRARY_PATH -u RUSTC \
-    CARGO_TARGET_DIR="$HOME/.cache/xray-lab/dist-build" PATH="$venv/bin:$PATH" \
-    "$venv/bin/maturin" build --release --strip --zig --compatibility manylinux2014 \
-    --target "$1" --quiet -m "$top/py/Cargo.toml" -i "$python" -o "$dist"
+  dist_env PATH="$venv/bin:$PATH" "$venv/bin/maturin" build --release --strip --zig \
+    --compatibility manylinux2014 --target "$1" --quiet -m "$top/py/Cargo.toml" -i "$python" \
+    -o "$dist"
 }
 command="${1:-build}"
 if [ "$command" != wheels ]; then
@@ -118,8 +122,7 @@ if [ "$command" = test ]; then
   "$checks/sdist/bin/pip" install --quiet --disable-pip-version-check maturin==1.7.4 ziglang==0.17.1 pytest pandas polars pillow
   # maturin's build backend, told to build as dist_wheel does (zig, manylinux2014), in the same
   # build folder, so that only the crates the sdist carries are compiled again.
-  env -u RUSTFLAGS -u CARGO_BUILD_BUILD_DIR -u LD_LIBRARY_PATH -u RUSTC \
-    CARGO_TARGET_DIR="$HOME/.cache/xray-lab/dist-build" PATH="$checks/sdist/bin:$PATH" \
+  dist_env PATH="$checks/sdist/bin:$PATH" \
     MATURIN_PEP517_ARGS="--zig --compatibility manylinux2014 --target x86_64-unknown-linux-gnu" \
     "$checks/sdist/bin/pip" install --quiet --disable-pip-version-check --no-build-isolation "$sdist"
   (cd py/tests && "$checks/sdist/bin/python" -m pytest -q -p no:cacheprovider test_decode.py)
